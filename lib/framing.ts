@@ -1,0 +1,315 @@
+/**
+ * Wire framing shared by every transport: `length` (4-byte big-endian length prefix), `line`
+ * (terminated by `\n`, a trailing `\r` dropped) and `nul` (terminated by `\0`).
+ *
+ * @module
+ */
+
+import { FrameTooLargeError, InvalidFrameError, ProtocolError } from "./errors.ts";
+
+/** The three ways frames are delimited on the wire. */
+export type Framing = "length" | "line" | "nul";
+
+/** Every framing, in the order the CLI lists them. */
+export const FRAMINGS: readonly Framing[] = ["length", "line", "nul"];
+
+/** Default largest frame payload: 16 MiB. */
+export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
+
+/** The largest payload the 4-byte length header can announce. */
+export const MAX_LENGTH_HEADER = 0xffff_ffff;
+
+const HEADER_BYTES = 4;
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+
+/** Options of the encoder and decoder. */
+export interface FramingOptions {
+  /** How frames are delimited. Default `"length"`. */
+  framing?: Framing;
+  /** Largest payload in bytes. Default 16 MiB. */
+  maxFrame?: number;
+}
+
+function delimiterOf(framing: Framing): number {
+  return framing === "nul" ? NUL : LF;
+}
+
+/**
+ * Encodes one payload as the pieces to write: a header and the payload (`length`), or the payload
+ * and its terminator. Returns the pieces rather than one buffer so that large payloads are never
+ * copied.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "./framing.ts";
+ * const [header, payload] = encodeFrame(new TextEncoder().encode("hi"));
+ * console.log(header, payload); // Uint8Array [0, 0, 0, 2], Uint8Array [104, 105]
+ * ```
+ */
+export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): Uint8Array[] {
+  const framing = options.framing ?? "length";
+  const maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+  if (payload.length > maxFrame) throw new FrameTooLargeError(payload.length, maxFrame);
+  if (framing === "length") {
+    const header = new Uint8Array(HEADER_BYTES);
+    new DataView(header.buffer).setUint32(0, payload.length);
+    return [header, payload];
+  }
+  const delimiter = delimiterOf(framing);
+  if (payload.includes(delimiter)) {
+    const what = framing === "nul" ? "a NUL byte" : "a newline";
+    throw new InvalidFrameError(
+      `a payload in ${framing} framing cannot contain ${what}; use --framing length`,
+    );
+  }
+  return [payload, Uint8Array.of(delimiter)];
+}
+
+/**
+ * Incremental frame decoder: feed it chunks cut anywhere, take whole frames out. It never
+ * allocates more than it has been given, whatever a length header claims.
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoder } from "./framing.ts";
+ * const decoder = new FrameDecoder({ framing: "line" });
+ * decoder.push(new TextEncoder().encode("he"));
+ * decoder.push(new TextEncoder().encode("llo\nworld\n"));
+ * for (let frame; (frame = decoder.next()) !== undefined;) console.log(frame);
+ * decoder.end(); // throws a ProtocolError if a frame was cut off
+ * ```
+ */
+export class FrameDecoder {
+  readonly #framing: Framing;
+  readonly #maxFrame: number;
+  readonly #delimiter: number;
+  // Unconsumed input: `#chunks[0]` starting at `#offset`, then whole later chunks.
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  #buffered = 0;
+  // Length framing: payload size of the frame being read, or -1 while reading a header.
+  #want = -1;
+  // Delimiter framings: chunks before `#scanChunk` (`#scanBase` bytes) hold no delimiter.
+  #scanChunk = 0;
+  #scanBase = 0;
+
+  /** Creates a decoder; see {@linkcode FramingOptions}. */
+  constructor(options: FramingOptions = {}) {
+    this.#framing = options.framing ?? "length";
+    this.#maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.#delimiter = delimiterOf(this.#framing);
+  }
+
+  /** Bytes received but not yet returned as frames. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** Adds received bytes. The decoder keeps a reference: do not reuse `chunk`. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /** Returns the next whole frame, or `undefined` until more bytes arrive. */
+  next(): Uint8Array | undefined {
+    return this.#framing === "length" ? this.#nextLength() : this.#nextDelimited();
+  }
+
+  /**
+   * Declares the end of input. Throws a {@linkcode ProtocolError} if a length frame was cut off;
+   * returns an unterminated last `line` or `nul` frame, as text tools do.
+   */
+  end(): Uint8Array | undefined {
+    if (this.#buffered === 0) return undefined;
+    if (this.#framing === "length") {
+      const what = this.#want < 0
+        ? `a length header (${this.#buffered} of ${HEADER_BYTES} bytes)`
+        : `a frame (${this.#buffered} of ${this.#want} bytes)`;
+      throw new ProtocolError(`connection closed in the middle of ${what}`);
+    }
+    const rest = this.#take(this.#buffered);
+    this.#scanChunk = 0;
+    this.#scanBase = 0;
+    return this.#framing === "line" ? stripCr(rest) : rest;
+  }
+
+  #nextLength(): Uint8Array | undefined {
+    if (this.#want < 0) {
+      if (this.#buffered < HEADER_BYTES) return undefined;
+      const header = this.#peek(HEADER_BYTES);
+      const size = ((header[0] << 24) | (header[1] << 16) | (header[2] << 8) | header[3]) >>> 0;
+      if (size > this.#maxFrame) throw new FrameTooLargeError(size, this.#maxFrame);
+      this.#skip(HEADER_BYTES);
+      this.#want = size;
+    }
+    if (this.#buffered < this.#want) return undefined;
+    const frame = this.#take(this.#want);
+    this.#want = -1;
+    return frame;
+  }
+
+  #nextDelimited(): Uint8Array | undefined {
+    // Resume after the chunks already searched, so a long frame trickling in costs linear time.
+    let position = this.#scanBase;
+    let index = -1;
+    for (let i = this.#scanChunk; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i];
+      const start = i === 0 ? this.#offset : 0;
+      const found = chunk.indexOf(this.#delimiter, start);
+      if (found >= 0) {
+        index = position + found - start;
+        break;
+      }
+      position += chunk.length - start;
+      this.#scanChunk = i + 1;
+      this.#scanBase = position;
+    }
+    if (index < 0) {
+      if (this.#buffered > this.#maxFrame) {
+        throw new FrameTooLargeError(this.#buffered, this.#maxFrame);
+      }
+      return undefined;
+    }
+    if (index > this.#maxFrame) throw new FrameTooLargeError(index, this.#maxFrame);
+    const frame = this.#take(index);
+    this.#skip(1);
+    this.#scanChunk = 0;
+    this.#scanBase = 0;
+    return this.#framing === "line" ? stripCr(frame) : frame;
+  }
+
+  // Returns the next `size` bytes without consuming them (copying only across chunks).
+  #peek(size: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first.length - this.#offset >= size) {
+      return first.subarray(this.#offset, this.#offset + size);
+    }
+    return this.#gather(size, false);
+  }
+
+  #take(size: number): Uint8Array {
+    if (size === 0) return new Uint8Array(0);
+    const first = this.#chunks[0];
+    if (first.length - this.#offset >= size) {
+      // Copy so the frame does not pin the whole (possibly large) input chunk.
+      const frame = first.slice(this.#offset, this.#offset + size);
+      this.#skip(size);
+      return frame;
+    }
+    return this.#gather(size, true);
+  }
+
+  #gather(size: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(size);
+    let filled = 0;
+    let offset = this.#offset;
+    for (const chunk of this.#chunks) {
+      const part = chunk.subarray(offset, offset + (size - filled));
+      out.set(part, filled);
+      filled += part.length;
+      offset = 0;
+      if (filled === size) break;
+    }
+    if (consume) this.#skip(size);
+    return out;
+  }
+
+  #skip(size: number): void {
+    this.#buffered -= size;
+    while (size > 0) {
+      const available = this.#chunks[0].length - this.#offset;
+      if (size < available) {
+        this.#offset += size;
+        return;
+      }
+      size -= available;
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+    if (this.#chunks.length > 0 && this.#offset === this.#chunks[0].length) {
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+  }
+}
+
+function stripCr(frame: Uint8Array): Uint8Array {
+  return frame.length > 0 && frame[frame.length - 1] === CR ? frame.subarray(0, -1) : frame;
+}
+
+/**
+ * Turns a byte stream into a stream of frame payloads.
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoderStream } from "./framing.ts";
+ * const frames = ReadableStream.from([Uint8Array.of(0, 0, 0, 1, 65)])
+ *   .pipeThrough(new FrameDecoderStream());
+ * for await (const frame of frames) console.log(frame); // Uint8Array [65]
+ * ```
+ */
+export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /** Creates the stream; see {@linkcode FramingOptions}. */
+  constructor(options: FramingOptions = {}) {
+    const decoder = new FrameDecoder(options);
+    super({
+      transform(chunk, controller) {
+        decoder.push(chunk);
+        for (let frame; (frame = decoder.next()) !== undefined;) controller.enqueue(frame);
+      },
+      flush(controller) {
+        const last = decoder.end();
+        if (last !== undefined) controller.enqueue(last);
+      },
+    });
+  }
+}
+
+/**
+ * Turns a stream of payloads into wire bytes, one chunk per frame. (A duct connection
+ * goes further and merges frames sent back to back into few writes.)
+ *
+ * @example
+ * ```ts
+ * import { FrameEncoderStream } from "./framing.ts";
+ * const bytes = ReadableStream.from([new TextEncoder().encode("hi")])
+ *   .pipeThrough(new FrameEncoderStream({ framing: "nul" }));
+ * for await (const chunk of bytes) console.log(chunk); // Uint8Array [104, 105, 0]
+ * ```
+ */
+export class FrameEncoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /** Creates the stream; see {@linkcode FramingOptions}. */
+  constructor(options: FramingOptions = {}) {
+    super({
+      transform(payload, controller) {
+        controller.enqueue(concat(encodeFrame(payload, options)));
+      },
+    });
+  }
+}
+
+/**
+ * Joins byte arrays into one.
+ *
+ * @example
+ * ```ts
+ * import { concat } from "./framing.ts";
+ * console.log(concat([Uint8Array.of(1), Uint8Array.of(2)])); // Uint8Array [1, 2]
+ * ```
+ */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

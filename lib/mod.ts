@@ -1,0 +1,67 @@
+/**
+ * duct: cross-platform local IPC for Deno. Framed messages over a Windows named pipe or a Unix
+ * domain socket, with one API on both.
+ *
+ * ```ts ignore
+ * import { connect, listen } from "./mod.ts";
+ * const listener = await listen({ name: "testPipe" });
+ * for await (const conn of listener) {
+ *   for (let message; (message = await conn.receive()) !== null;) await conn.send(message);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export {
+  connect,
+  type ConnectOptions,
+  DEFAULT_CONNECT_TIMEOUT,
+  type EndpointOptions,
+  listen,
+  type Listener,
+  type ListenOptions,
+  platformTransport,
+} from "./api.ts";
+export { Connection, type ConnectionOptions } from "./connection.ts";
+export {
+  DEFAULT_NAME,
+  defaultDirectory,
+  type Endpoint,
+  PIPE_PREFIX,
+  type Platform,
+  resolveEndpoint,
+  type ResolveOptions,
+} from "./endpoint.ts";
+export {
+  AddressInUseError,
+  ConnectionClosedError,
+  ConnectTimeoutError,
+  DuctError,
+  FrameTooLargeError,
+  InvalidFrameError,
+  InvalidNameError,
+  PermissionDeniedError,
+  ProtocolError,
+  UnsafePathError,
+} from "./errors.ts";
+export {
+  concat,
+  DEFAULT_MAX_FRAME,
+  encodeFrame,
+  FrameDecoder,
+  FrameDecoderStream,
+  FrameEncoderStream,
+  type Framing,
+  type FramingOptions,
+  FRAMINGS,
+  MAX_LENGTH_HEADER,
+} from "./framing.ts";
+export type {
+  ByteConn,
+  ByteListener,
+  Transport,
+  TransportConnectOptions,
+  TransportListenOptions,
+  TransportTraits,
+} from "./transport.ts";

@@ -1,0 +1,198 @@
+/**
+ * Unix domain socket transport, through `Deno.listen` and `Deno.connect`.
+ *
+ * @module
+ */
+
+import {
+  AddressInUseError,
+  ConnectTimeoutError,
+  PermissionDeniedError,
+  UnsafePathError,
+} from "./errors.ts";
+import type {
+  ByteConn,
+  ByteListener,
+  Transport,
+  TransportConnectOptions,
+  TransportListenOptions,
+} from "./transport.ts";
+
+/** Owner-only directory: rwx for the user. */
+const PRIVATE_DIRECTORY_MODE = 0o700;
+/** Owner-only socket: rw for the user. */
+const PRIVATE_SOCKET_MODE = 0o600;
+/** Anyone may connect (`--allow-others`). */
+const SHARED_SOCKET_MODE = 0o666;
+/** Directory that others may traverse but not list or write (`--allow-others`). */
+const SHARED_DIRECTORY_MODE = 0o711;
+/** First retry delay while waiting for a server, doubled up to the cap below. */
+const RETRY_FIRST_MS = 10;
+const RETRY_MAX_MS = 200;
+
+/**
+ * The Unix transport: sockets in a private directory, stale sockets reclaimed, a live server
+ * never displaced.
+ *
+ * @example
+ * ```ts ignore
+ * import { unixTransport } from "./unix.ts";
+ * const listener = await unixTransport.listen({ name: "demo", path: "/tmp/demo.sock" });
+ * listener.close();
+ * ```
+ */
+export const unixTransport: Transport = {
+  messageMode: false,
+  listen: listenUnix,
+  connect: connectUnix,
+};
+
+async function listenUnix(options: TransportListenOptions): Promise<ByteListener> {
+  const { path, name } = options;
+  await prepareDirectory(directoryOf(path), options);
+  await reclaimStale(path, name);
+  let listener: Deno.UnixListener;
+  try {
+    listener = Deno.listen({ transport: "unix", path });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new AddressInUseError(`another server is already listening on ${name}`);
+    }
+    throw mapError(error, path);
+  }
+  await Deno.chmod(path, options.allowOthers ? SHARED_SOCKET_MODE : PRIVATE_SOCKET_MODE);
+  const identity = await Deno.lstat(path);
+  let closed = false;
+  return {
+    async accept(): Promise<ByteConn> {
+      return await listener.accept();
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      listener.close();
+      // Remove the socket file only if it is still ours, not a successor's.
+      try {
+        const now = Deno.lstatSync(path);
+        if (now.ino === identity.ino && now.dev === identity.dev) Deno.removeSync(path);
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+async function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
+  const { path, name, timeout, signal } = options;
+  const deadline = Date.now() + timeout;
+  let delay = RETRY_FIRST_MS;
+  for (;;) {
+    signal?.throwIfAborted();
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch (error) {
+      const absent = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.ConnectionRefused;
+      if (!absent) throw mapError(error, path);
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new ConnectTimeoutError(`no server is listening on ${name} (${path})`);
+    }
+    await sleep(Math.min(delay, left), signal);
+    delay = Math.min(delay * 2, RETRY_MAX_MS);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
+}
+
+function directoryOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return ".";
+  return slash === 0 ? "/" : path.slice(0, slash);
+}
+
+// The directory must be a real directory owned by this user; duct's own directory is created
+// private, and an existing one that others can write to is refused.
+async function prepareDirectory(
+  directory: string,
+  options: TransportListenOptions,
+): Promise<void> {
+  const uid = Deno.uid();
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(directory);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw mapError(error, directory);
+    await Deno.mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+    info = await Deno.lstat(directory);
+  }
+  if (info.isSymlink) {
+    throw new UnsafePathError(`refusing ${directory}: it is a symbolic link`);
+  }
+  if (!info.isDirectory) throw new UnsafePathError(`refusing ${directory}: it is not a directory`);
+  if (!isOwnedDirectory(directory)) return;
+  if (uid !== null && info.uid !== uid) {
+    throw new UnsafePathError(
+      `refusing ${directory}: it belongs to user ${info.uid}, not to you (${uid})`,
+    );
+  }
+  const mode = options.allowOthers ? SHARED_DIRECTORY_MODE : PRIVATE_DIRECTORY_MODE;
+  if (((info.mode ?? 0) & 0o777) !== mode) await Deno.chmod(directory, mode);
+}
+
+// Directories named `duct` or `duct-UID` are duct's own; any other was chosen by the user.
+function isOwnedDirectory(directory: string): boolean {
+  const base = directory.slice(directory.lastIndexOf("/") + 1);
+  return base === "duct" || /^duct-\d+$/.test(base);
+}
+
+// A socket file nobody answers on is left over from a crashed server: remove it. Anything that
+// is not a socket is left alone.
+async function reclaimStale(path: string, name: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw mapError(error, path);
+  }
+  if (!info.isSocket) {
+    throw new UnsafePathError(`refusing ${path}: it exists and is not a socket; remove it first`);
+  }
+  const uid = Deno.uid();
+  if (uid !== null && info.uid !== uid) {
+    throw new UnsafePathError(
+      `refusing ${path}: the socket belongs to user ${info.uid}, not to you (${uid})`,
+    );
+  }
+  try {
+    const probe = await Deno.connect({ transport: "unix", path });
+    probe.close();
+    throw new AddressInUseError(`another server is already listening on ${name}`);
+  } catch (error) {
+    if (error instanceof AddressInUseError) throw error;
+    if (!(error instanceof Deno.errors.ConnectionRefused)) throw mapError(error, path);
+  }
+  await Deno.remove(path);
+}
+
+function mapError(error: unknown, path: string): unknown {
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new PermissionDeniedError(`permission denied on ${path}`, { cause: error });
+  }
+  return error;
+}
