@@ -100,7 +100,12 @@ export class Connection implements AsyncDisposable {
     }
     if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
     const payload = typeof message === "string" ? encoder.encode(message) : message;
-    const parts = encodeFrame(payload, this.#options);
+    let parts: Uint8Array[];
+    try {
+      parts = encodeFrame(payload, this.#options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     let batch = this.#batch;
     if (batch === undefined) {
       batch = this.#batch = newBatch();

@@ -1,0 +1,154 @@
+/**
+ * Command-line parsing for both entrypoints, behind one module so that a later switch from
+ * `node:util` to `@std/cli` is a one-file change.
+ *
+ * @module
+ */
+
+import { parseArgs as nodeParseArgs } from "node:util";
+import { type Framing, FRAMINGS } from "../lib/mod.ts";
+
+/** A mistake in the command line; the entrypoint prints it with a hint to `--help`. */
+export class UsageError extends Error {
+  /**
+   * @example
+   * ```ts
+   * import { UsageError } from "./args.ts";
+   * console.log(new UsageError("unknown option --x").message);
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The declaration of one option. */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+}
+
+/** Parsed values: strings and booleans by option name, and the positional arguments. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/**
+ * Parses `args` strictly: unknown options and missing values are {@linkcode UsageError}s.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./args.ts";
+ * const { values } = parseArgs(["--name", "x"], { name: { type: "string" } });
+ * console.log(values.name); // "x"
+ * ```
+ */
+export function parseArgs(
+  args: string[],
+  options: Record<string, OptionSpec>,
+  config: { positionals?: boolean } = {},
+): ParsedArgs {
+  try {
+    const { values, positionals } = nodeParseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: config.positionals ?? false,
+    });
+    return { values: values as ParsedArgs["values"], positionals };
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    // node:util's messages carry advice meant for Node scripts; keep the first sentence.
+    throw new UsageError(text.split(/\. (?=[A-Z])/)[0].replace(/\.$/, ""));
+  }
+}
+
+/**
+ * Validates a `--framing` value.
+ *
+ * @example
+ * ```ts
+ * import { parseFraming } from "./args.ts";
+ * console.log(parseFraming("nul")); // "nul"
+ * ```
+ */
+export function parseFraming(value: string | boolean | undefined): Framing {
+  if (value === undefined) return "length";
+  if (typeof value === "string" && (FRAMINGS as readonly string[]).includes(value)) {
+    return value as Framing;
+  }
+  throw new UsageError(`--framing must be one of ${FRAMINGS.join(", ")}, not "${value}"`);
+}
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/**
+ * Parses a byte size such as `65536`, `64KiB` or `16M` (K, M, G are binary).
+ *
+ * @example
+ * ```ts
+ * import { parseBytes } from "./args.ts";
+ * console.log(parseBytes("16MiB", "--max-frame")); // 16777216
+ * ```
+ */
+export function parseBytes(value: string, flag: string, limits: { max?: number } = {}): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new UsageError(`${flag} takes a byte count such as 65536 or 16MiB, not "${value}"`);
+  }
+  const bytes = Number(match[1]) * unit;
+  const max = limits.max ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(bytes) || bytes > max) {
+    throw new UsageError(`${flag} is at most ${max} bytes, not "${value}"`);
+  }
+  return bytes;
+}
+
+/**
+ * Parses a positive number of seconds (fractions allowed) into milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { parseSeconds } from "./args.ts";
+ * console.log(parseSeconds("1.5", "--timeout")); // 1500
+ * ```
+ */
+export function parseSeconds(value: string, flag: string): number {
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+    throw new UsageError(`${flag} takes a number of seconds, not "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/**
+ * Parses a positive whole number.
+ *
+ * @example
+ * ```ts
+ * import { parseCount } from "./args.ts";
+ * console.log(parseCount("8", "--max-clients")); // 8
+ * ```
+ */
+export function parseCount(value: string, flag: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(count) || count < 1) {
+    throw new UsageError(`${flag} takes a whole number of at least 1, not "${value}"`);
+  }
+  return count;
+}

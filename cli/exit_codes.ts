@@ -1,0 +1,45 @@
+/**
+ * Exit statuses shared by both CLIs, and the mapping from errors to them.
+ *
+ * @module
+ */
+
+import { AddressInUseError, ConnectTimeoutError, DuctError } from "../lib/mod.ts";
+import { UsageError } from "./args.ts";
+
+/** Success. */
+export const EXIT_OK = 0;
+/** Any other failure: bad input, protocol error, permission denied, unsafe path. */
+export const EXIT_FAILURE = 1;
+/** The endpoint is unavailable: no server listening (client), or another one is (server). */
+export const EXIT_UNAVAILABLE = 2;
+/** The connection dropped before every message was confirmed (client). */
+export const EXIT_UNCONFIRMED = 3;
+/** The command line is wrong (sysexits' EX_USAGE). */
+export const EXIT_USAGE = 64;
+
+/**
+ * The exit status for an error that ends a CLI, and its one-line message.
+ *
+ * @example
+ * ```ts
+ * import { failureOf } from "./exit_codes.ts";
+ * console.log(failureOf(new Error("boom"))); // { status: 1, message: "boom" }
+ * ```
+ */
+export function failureOf(error: unknown): { status: number; message: string } {
+  if (error instanceof UsageError) {
+    return { status: EXIT_USAGE, message: `${error.message} (see --help)` };
+  }
+  if (error instanceof ConnectTimeoutError || error instanceof AddressInUseError) {
+    return { status: EXIT_UNAVAILABLE, message: error.message };
+  }
+  if (error instanceof DuctError) return { status: EXIT_FAILURE, message: error.message };
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return { status: EXIT_FAILURE, message: `permission denied: ${error.message}` };
+  }
+  return {
+    status: EXIT_FAILURE,
+    message: error instanceof Error ? error.message : String(error),
+  };
+}

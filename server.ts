@@ -1,0 +1,271 @@
+/**
+ * `duct-server`: serves a named endpoint, prints every message and answers it.
+ *
+ * @module
+ */
+
+import { type Connection, DEFAULT_MAX_FRAME, DEFAULT_NAME, listen } from "./lib/mod.ts";
+import {
+  parseArgs,
+  parseBytes,
+  parseCount,
+  parseFraming,
+  parseSeconds,
+  UsageError,
+} from "./cli/args.ts";
+import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
+import { displayPayload, LineWriter, payloadFields, reportError } from "./cli/output.ts";
+import { stylerFor } from "./cli/style.ts";
+import { VERSION } from "./cli/version.ts";
+
+const PROGRAM = "duct-server";
+/** The answer of `--reply ack`, as in the original Win32 example. */
+export const ACK = "Message received successfully";
+/** Pending reply bytes per client past which the server stops reading from that client. */
+const REPLY_HIGH_WATER = 1024 * 1024;
+
+const HELP = `Usage: ${PROGRAM} [options]
+
+Serves a local endpoint (a Unix domain socket, or a named pipe on Windows), prints every message
+it receives and answers it.
+
+Options:
+  --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
+  --framing MODE         length | line | nul (default: length)
+  --max-frame BYTES      largest message accepted, e.g. 65536 or 16MiB (default: 16MiB)
+  --reply MODE           ack: answer "${ACK}" after printing;
+                         echo: answer with the message itself; none: answer nothing (default: ack)
+  --json                 print one JSON object per event instead of text
+  --max-clients N        serve at most N clients at once (default: no limit)
+  --idle-timeout SECS    close a client that sends nothing for SECS seconds (default: off)
+  --allow-others         let other local users connect (default: only you)
+  -h, --help             show this help and exit
+  -V, --version          print the version and exit
+
+Exit status: 0 after SIGINT/SIGTERM, 2 if another server already listens on NAME,
+64 for a wrong command line, 1 for any other error.`;
+
+/** Parsed server options. */
+interface ServerOptions {
+  name: string;
+  framing: ReturnType<typeof parseFraming>;
+  maxFrame: number;
+  reply: "ack" | "echo" | "none";
+  json: boolean;
+  maxClients?: number;
+  idleTimeout?: number;
+  allowOthers: boolean;
+}
+
+function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
+  const { values } = parseArgs(args, {
+    name: { type: "string" },
+    framing: { type: "string" },
+    "max-frame": { type: "string" },
+    reply: { type: "string" },
+    json: { type: "boolean" },
+    "max-clients": { type: "string" },
+    "idle-timeout": { type: "string" },
+    "allow-others": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "V" },
+  });
+  if (values.help) return "help";
+  if (values.version) return "version";
+  const reply = (values.reply as string | undefined) ?? "ack";
+  if (reply !== "ack" && reply !== "echo" && reply !== "none") {
+    throw new UsageError(`--reply must be one of ack, echo, none, not "${reply}"`);
+  }
+  const idle = values["idle-timeout"] as string | undefined;
+  const maxClients = values["max-clients"] as string | undefined;
+  return {
+    name: (values.name as string | undefined) ?? DEFAULT_NAME,
+    framing: parseFraming(values.framing),
+    maxFrame: values["max-frame"] === undefined
+      ? DEFAULT_MAX_FRAME
+      : parseBytes(values["max-frame"] as string, "--max-frame", { max: 0xffff_ffff }),
+    reply,
+    json: values.json === true,
+    maxClients: maxClients === undefined ? undefined : parseCount(maxClients, "--max-clients"),
+    idleTimeout: idle === undefined ? undefined : parseSeconds(idle, "--idle-timeout"),
+    allowOthers: values["allow-others"] === true,
+  };
+}
+
+/** Reports server events as text or JSON lines. */
+function eventPrinter(out: LineWriter, json: boolean) {
+  const style = stylerFor(Deno.stdout);
+  const emit = (event: Record<string, unknown>, text: string) =>
+    out.line(json ? JSON.stringify(event) : text);
+  return {
+    listening: (name: string, path: string) =>
+      emit({ event: "listening", name, path }, `listening on ${name} ${style("dim", `(${path})`)}`),
+    connected: (client: number) =>
+      emit({ event: "connected", client }, style("green", `client ${client} connected`)),
+    refused: (client: number, message: string) =>
+      emit(
+        { event: "refused", client, message },
+        style("yellow", `client ${client} refused: ${message}`),
+      ),
+    message: (client: number, payload: Uint8Array) =>
+      emit(
+        { event: "message", client, bytes: payload.length, ...payloadFields(payload) },
+        `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
+      ),
+    error: (client: number, message: string) =>
+      emit({ event: "error", client, message }, style("red", `client ${client} error: ${message}`)),
+    disconnected: (client: number) =>
+      emit({ event: "disconnected", client }, style("dim", `client ${client} disconnected`)),
+    /** Whether stdout lags so far behind that reading should pause. */
+    get congested(): boolean {
+      return out.congested;
+    },
+  };
+}
+
+interface Client {
+  stop(): Promise<void>;
+  done: Promise<void>;
+}
+
+async function serve(options: ServerOptions): Promise<number> {
+  const out = new LineWriter(Deno.stdout);
+  const events = eventPrinter(out, options.json);
+  const listener = await listen({
+    name: options.name,
+    framing: options.framing,
+    maxFrame: options.maxFrame,
+    allowOthers: options.allowOthers,
+    maxClients: options.maxClients,
+  });
+  await events.listening(listener.endpoint.name, listener.endpoint.path);
+
+  const clients = new Map<number, Client>();
+  let nextId = 1;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      listener.close();
+      await Promise.all([...clients.values()].map((client) => client.stop()));
+    })();
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+
+  for await (const conn of listener) {
+    const id = nextId++;
+    if (options.maxClients !== undefined && clients.size >= options.maxClients) {
+      // Unix sockets have no instance limit of their own: refuse plainly rather than hang.
+      events.refused(id, `--max-clients ${options.maxClients} reached`);
+      conn.abort();
+      continue;
+    }
+    const client = serveClient(conn, id, options, events);
+    clients.set(id, client);
+    client.done.finally(() => clients.delete(id));
+  }
+  stop();
+  await stopping;
+  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  await out.flush();
+  return EXIT_OK;
+}
+
+function serveClient(
+  conn: Connection,
+  id: number,
+  options: ServerOptions,
+  events: ReturnType<typeof eventPrinter>,
+): Client {
+  let stopping = false;
+  // The last message's print-then-reply step; replies go out in message order.
+  let chain: Promise<void> = Promise.resolve();
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let idleExpired = false;
+  const armIdle = () => {
+    if (options.idleTimeout === undefined) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      idleExpired = true;
+      conn.abort();
+    }, options.idleTimeout);
+  };
+
+  const done = (async () => {
+    await events.connected(id);
+    armIdle();
+    try {
+      for (let payload; (payload = await conn.receive()) !== null;) {
+        if (stopping) break;
+        armIdle();
+        const printed = events.message(id, payload);
+        const reply = options.reply === "ack" ? ACK : options.reply === "echo" ? payload : null;
+        chain = reply === null ? printed : printed.then(() => conn.send(reply));
+        chain.catch(() => {});
+        // Backpressure: a client that does not read, or a slow stdout, stops further reads.
+        if (conn.bufferedAmount > REPLY_HIGH_WATER) await conn.flush();
+        else if (events.congested) await chain.catch(() => {});
+      }
+    } catch (error) {
+      if (idleExpired) {
+        events.error(id, `idle for more than ${options.idleTimeout! / 1000} seconds`);
+      } else if (!stopping) {
+        events.error(id, failureOf(error).message);
+      }
+    } finally {
+      clearTimeout(idleTimer);
+      try {
+        await chain;
+      } catch {
+        // The client left before its replies could be written.
+      }
+      await conn.close();
+      await events.disconnected(id);
+    }
+  })();
+
+  // Stopping: messages already taken in are printed and answered, then the connection closes,
+  // which also ends a receive still waiting for data.
+  const stop = async () => {
+    stopping = true;
+    try {
+      await chain;
+    } catch {
+      // Reported by the serving loop.
+    }
+    await conn.close();
+    await done;
+  };
+  return { stop, done };
+}
+
+/**
+ * Runs the server CLI with `args`; resolves to the exit status.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./server.ts";
+ * Deno.exit(await main(["--help"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    const options = parseServerArgs(args);
+    if (options === "help") {
+      console.log(HELP);
+      return EXIT_OK;
+    }
+    if (options === "version") {
+      console.log(`${PROGRAM} ${VERSION}`);
+      return EXIT_OK;
+    }
+    return await serve(options);
+  } catch (error) {
+    const { status, message } = failureOf(error);
+    return reportError(PROGRAM, message, status);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
