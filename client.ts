@@ -140,7 +140,11 @@ async function* messagesOf(options: ClientOptions, interactive: boolean) {
     for (;;) {
       if (interactive) await Deno.stdout.write(encoder.encode(PROMPT));
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) {
+        // End the prompt's line so the shell prompt starts on a fresh one.
+        if (interactive) await Deno.stdout.write(encoder.encode("\n"));
+        return;
+      }
       yield value;
     }
   } finally {
