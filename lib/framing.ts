@@ -124,7 +124,8 @@ export class FrameDecoder {
    * returns an unterminated last `line` or `nul` frame, as text tools do.
    */
   end(): Uint8Array | undefined {
-    if (this.#buffered === 0) return undefined;
+    // A length frame whose header arrived but none of its payload is cut off too.
+    if (this.#buffered === 0 && this.#want < 0) return undefined;
     if (this.#framing === "length") {
       const what = this.#want < 0
         ? `a length header (${this.#buffered} of ${HEADER_BYTES} bytes)`
