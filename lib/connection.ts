@@ -11,6 +11,8 @@ import type { ByteConn } from "./transport.ts";
 
 /** Size of each read from the transport. */
 const READ_SIZE = 64 * 1024;
+/** Unsent bytes past which `writable` waits for the transport (backpressure). */
+const WRITABLE_HIGH_WATER = 1024 * 1024;
 /** Frames at least this large are written from the caller's buffer instead of being copied. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -160,7 +162,12 @@ export class Connection implements AsyncDisposable {
   /** A stream each chunk of which is sent as one frame; closing it half-closes the connection. */
   get writable(): WritableStream<Uint8Array | string> {
     return this.#writable ??= new WritableStream<Uint8Array | string>({
-      write: (chunk) => this.send(chunk),
+      // Not awaiting each frame lets back-to-back writes share one write; a failure still
+      // surfaces in the next write or in close.
+      write: (chunk) => {
+        const sent = this.send(chunk);
+        return this.#pendingBytes > WRITABLE_HIGH_WATER ? sent : undefined;
+      },
       close: () => this.closeWrite(),
       abort: () => this.close(),
     });

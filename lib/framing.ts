@@ -64,6 +64,12 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
       `a payload in ${framing} framing cannot contain ${what}; use --framing length`,
     );
   }
+  if (framing === "line" && payload.at(-1) === CR) {
+    // The receiver drops a `\r` before the `\n`: sending it would lose it silently.
+    throw new InvalidFrameError(
+      "a payload in line framing cannot end with \\r (receivers drop it); use --framing length",
+    );
+  }
   return [payload, Uint8Array.of(delimiter)];
 }
 
@@ -169,18 +175,24 @@ export class FrameDecoder {
       this.#scanChunk = i + 1;
       this.#scanBase = position;
     }
+    // A `line` frame may carry one `\r` beyond the payload limit: it is not part of the payload.
+    const slack = this.#framing === "line" ? 1 : 0;
     if (index < 0) {
-      if (this.#buffered > this.#maxFrame) {
+      const overLimit = this.#buffered > this.#maxFrame + slack ||
+        (this.#buffered > this.#maxFrame && this.#chunks.at(-1)!.at(-1) !== CR);
+      if (overLimit) {
         throw new FrameTooLargeError(this.#buffered, this.#maxFrame);
       }
       return undefined;
     }
-    if (index > this.#maxFrame) throw new FrameTooLargeError(index, this.#maxFrame);
-    const frame = this.#take(index);
+    if (index > this.#maxFrame + slack) throw new FrameTooLargeError(index, this.#maxFrame);
+    const taken = this.#take(index);
     this.#skip(1);
     this.#scanChunk = 0;
     this.#scanBase = 0;
-    return this.#framing === "line" ? stripCr(frame) : frame;
+    const frame = this.#framing === "line" ? stripCr(taken) : taken;
+    if (frame.length > this.#maxFrame) throw new FrameTooLargeError(frame.length, this.#maxFrame);
+    return frame;
   }
 
   // Returns the next `size` bytes without consuming them (copying only across chunks).
