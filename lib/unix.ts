@@ -93,6 +93,14 @@ async function connectUnix(options: TransportConnectOptions): Promise<ByteConn> 
     } catch (error) {
       const absent = error instanceof Deno.errors.NotFound ||
         error instanceof Deno.errors.ConnectionRefused;
+      if (error instanceof Deno.errors.PermissionDenied) {
+        // Waiting cannot help: the socket or its directory belongs to another user.
+        throw new PermissionDeniedError(
+          `permission denied on ${path}: the server belongs to another user, who must start it ` +
+            `with --allow-others (and put it where you can reach it) to let you connect`,
+          { cause: error },
+        );
+      }
       if (!absent) throw mapError(error, path);
     }
     const left = deadline - Date.now();
@@ -169,6 +177,11 @@ async function reclaimStale(path: string, name: string): Promise<void> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return;
     throw mapError(error, path);
+  }
+  // lstat does not follow links: a link planted at the path is refused, never followed to
+  // whatever it points at (which could be another user's socket or file).
+  if (info.isSymlink) {
+    throw new UnsafePathError(`refusing ${path}: it is a symbolic link; remove it first`);
   }
   if (!info.isSocket) {
     throw new UnsafePathError(`refusing ${path}: it exists and is not a socket; remove it first`);
