@@ -69,3 +69,22 @@ export class PermissionDeniedError extends DuctError {}
 
 /** The connection is closed: sending or receiving is no longer possible. */
 export class ConnectionClosedError extends DuctError {}
+
+/** A Windows API call failed with a Win32 error code that has no more specific class. */
+export class Win32Error extends DuctError {
+  /** The Win32 error code (`GetLastError`, or the status of an overlapped operation). */
+  readonly code: number;
+
+  /**
+   * @example
+   * ```ts
+   * import { Win32Error } from "./errors.ts";
+   * const error = new Win32Error(231, "cannot connect: all pipe instances are busy (Win32 error 231)");
+   * console.log(error.code); // 231
+   * ```
+   */
+  constructor(code: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}

@@ -1,18 +1,325 @@
 /**
- * Windows named-pipe transport (placeholder until the FFI transport lands).
+ * Windows named-pipe transport: `\\.\pipe\NAME` through `Deno.dlopen("kernel32.dll")`, with
+ * overlapped I/O on one completion port (see `iocp.ts`) and message-mode pipes, so that classic
+ * Win32 peers reading one message per `ReadFile` interoperate in `nul` and `line` framing.
  *
  * @module
  */
 
-import type { Transport } from "./transport.ts";
+import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "./errors.ts";
+import { completionPort } from "./iocp.ts";
+import type {
+  ByteConn,
+  ByteListener,
+  Transport,
+  TransportConnectOptions,
+  TransportListenOptions,
+} from "./transport.ts";
+import {
+  ERROR_ACCESS_DENIED,
+  ERROR_ALREADY_EXISTS,
+  ERROR_FILE_NOT_FOUND,
+  ERROR_NO_DATA,
+  ERROR_PIPE_BUSY,
+  ERROR_PIPE_CONNECTED,
+  ERROR_SUCCESS,
+  FILE_FLAG_FIRST_PIPE_INSTANCE,
+  FILE_FLAG_OVERLAPPED,
+  GENERIC_READ,
+  GENERIC_WRITE,
+  isInvalidHandle,
+  kernel32Symbols,
+  OPEN_EXISTING,
+  PIPE_ACCESS_DUPLEX,
+  PIPE_MAX_INSTANCES,
+  PIPE_READMODE_MESSAGE,
+  PIPE_REJECT_REMOTE_CLIENTS,
+  PIPE_TYPE_MESSAGE,
+  PIPE_UNLIMITED_INSTANCES,
+  PIPE_WAIT,
+  SECURITY_IDENTIFICATION,
+  SECURITY_SQOS_PRESENT,
+  wideString,
+} from "./win32_ffi.ts";
+import { describeCode, win32Error } from "./win32_errors.ts";
+import { PipeConn } from "./win32_pipe.ts";
+import { type PipeSecurity, pipeSecurity } from "./win32_security.ts";
 
-/** The Windows transport. */
+/** Bytes the pipe buffers in each direction; longer messages wait for the reader. */
+export const PIPE_BUFFER_SIZE = 64 * 1024;
+/** `nDefaultTimeOut` 0: clients calling `WaitNamedPipe` with the default wait 50 ms. */
+const DEFAULT_TIMEOUT = 0;
+/** The client shares nothing: a pipe end has one owner. */
+const NO_SHARING = 0;
+/** First retry delay while a server is absent or busy, doubled up to the cap. */
+const RETRY_FIRST_MS = 10;
+const RETRY_MAX_MS = 200;
+
+const OPEN_MODE = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
+const PIPE_MODE = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
+  PIPE_REJECT_REMOTE_CLIENTS;
+// `>>> 0`: GENERIC_READ has the top bit set, and FFI wants an unsigned value.
+const CLIENT_ACCESS = (GENERIC_READ | GENERIC_WRITE) >>> 0;
+const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION) >>> 0;
+
+/**
+ * The Windows transport.
+ *
+ * @example
+ * ```ts ignore
+ * import { windowsTransport } from "./windows.ts";
+ * const listener = await windowsTransport.listen({ name: "demo", path: "\\\\.\\pipe\\demo" });
+ * const conn = await listener.accept();
+ * conn.close();
+ * listener.close();
+ * ```
+ */
 export const windowsTransport: Transport = {
   messageMode: true,
-  listen() {
-    return Promise.reject(new Error("the Windows transport is not implemented yet"));
-  },
-  connect() {
-    return Promise.reject(new Error("the Windows transport is not implemented yet"));
-  },
+  listen: listenPipe,
+  connect: connectPipe,
 };
+
+type Created = { handle: Deno.PointerValue; error?: undefined } | { error: number };
+
+// Creates one pipe instance. Every instance is created before the previous one is handed over,
+// so clients never find the server between instances.
+function createInstance(
+  path: Uint8Array,
+  first: boolean,
+  maxInstances: number,
+  security: PipeSecurity,
+): Created {
+  const kernel32 = kernel32Symbols();
+  // Wine reports a second "first" instance as success with ERROR_ALREADY_EXISTS as the last
+  // error, so the last error must not be left over from an earlier call.
+  kernel32.SetLastError(ERROR_SUCCESS);
+  const handle = kernel32.CreateNamedPipeW(
+    path,
+    first ? OPEN_MODE | FILE_FLAG_FIRST_PIPE_INSTANCE : OPEN_MODE,
+    PIPE_MODE,
+    maxInstances,
+    PIPE_BUFFER_SIZE,
+    PIPE_BUFFER_SIZE,
+    DEFAULT_TIMEOUT,
+    security.attributes,
+  );
+  const error = kernel32.GetLastError();
+  if (isInvalidHandle(handle)) return { error };
+  if (first && error === ERROR_ALREADY_EXISTS) {
+    kernel32.CloseHandle(handle);
+    return { error };
+  }
+  return { handle };
+}
+
+function listenPipe(options: TransportListenOptions): Promise<ByteListener> {
+  const { name, path } = options;
+  const maxClients = options.maxClients;
+  const maxInstances = maxClients !== undefined && maxClients <= PIPE_MAX_INSTANCES
+    ? maxClients
+    : PIPE_UNLIMITED_INSTANCES;
+  const security = pipeSecurity(options.allowOthers ?? false);
+  const widePath = wideString(path);
+  const created = createInstance(widePath, true, maxInstances, security);
+  if (created.error !== undefined) {
+    security.free();
+    // Windows refuses FILE_FLAG_FIRST_PIPE_INSTANCE with ERROR_ACCESS_DENIED; Wine lets it
+    // through with ERROR_ALREADY_EXISTS. Either way someone already serves this name.
+    if (created.error === ERROR_ACCESS_DENIED || created.error === ERROR_ALREADY_EXISTS) {
+      return Promise.reject(
+        new AddressInUseError(`another server is already listening on ${name}`),
+      );
+    }
+    return Promise.reject(win32Error(created.error, `cannot listen on ${path}`, path));
+  }
+  const listener = new PipeListener(widePath, path, maxInstances, maxClients, security);
+  listener.arm(created.handle);
+  return Promise.resolve(listener);
+}
+
+/** Hands out connected pipe instances, keeping one instance waiting for the next client. */
+class PipeListener implements ByteListener {
+  readonly #widePath: Uint8Array;
+  readonly #path: string;
+  readonly #maxInstances: number;
+  readonly #maxClients: number;
+  readonly #security: PipeSecurity;
+  readonly #ready: PipeConn[] = [];
+  readonly #waiters: PromiseWithResolvers<ByteConn>[] = [];
+  // The instance with a ConnectNamedPipe outstanding, if any.
+  #armed: Deno.PointerValue | undefined;
+  // Connections handed out (or ready to be) whose handles are still open.
+  #live = 0;
+  #failure: Error | undefined;
+  #closed = false;
+
+  constructor(
+    widePath: Uint8Array,
+    path: string,
+    maxInstances: number,
+    maxClients: number | undefined,
+    security: PipeSecurity,
+  ) {
+    this.#widePath = widePath;
+    this.#path = path;
+    this.#maxInstances = maxInstances;
+    this.#maxClients = maxClients ?? Infinity;
+    this.#security = security;
+  }
+
+  accept(): Promise<ByteConn> {
+    if (this.#closed) {
+      return Promise.reject(new ConnectionClosedError("cannot accept: the listener is closed"));
+    }
+    const ready = this.#ready.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const waiter = Promise.withResolvers<ByteConn>();
+    this.#waiters.push(waiter);
+    return waiter.promise;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // The cancelled ConnectNamedPipe completes into #connected, which closes the instance.
+    if (this.#armed !== undefined) kernel32Symbols().CancelIoEx(this.#armed, null);
+    for (const conn of this.#ready.splice(0)) conn.close();
+    const closed = new ConnectionClosedError("cannot accept: the listener is closed");
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(closed);
+    this.#security.free();
+  }
+
+  /** Waits for a client on `handle`, a fresh instance. */
+  arm(handle: Deno.PointerValue): void {
+    const port = completionPort();
+    try {
+      port.associate(handle);
+    } catch (error) {
+      kernel32Symbols().CloseHandle(handle);
+      this.#fail(error as Error);
+      return;
+    }
+    this.#armed = handle;
+    port.submit((overlapped) => kernel32Symbols().ConnectNamedPipe(handle, overlapped))
+      .then(({ error }) => this.#connected(handle, error));
+  }
+
+  #connected(handle: Deno.PointerValue, error: number): void {
+    this.#armed = undefined;
+    const kernel32 = kernel32Symbols();
+    if (this.#closed) {
+      kernel32.CloseHandle(handle);
+      return;
+    }
+    // ERROR_PIPE_CONNECTED: the client came before ConnectNamedPipe; that is a success too.
+    if (error === ERROR_SUCCESS || error === ERROR_PIPE_CONNECTED) {
+      this.#live++;
+      const conn = new PipeConn(handle, () => this.#released());
+      this.#next();
+      const waiter = this.#waiters.shift();
+      if (waiter !== undefined) waiter.resolve(conn);
+      else this.#ready.push(conn);
+      return;
+    }
+    kernel32.CloseHandle(handle);
+    // ERROR_NO_DATA: a client connected and left already. Anything else spoils only this instance.
+    if (error !== ERROR_NO_DATA) {
+      this.#fail(win32Error(error, `cannot wait for clients on ${this.#path}`, this.#path));
+      return;
+    }
+    this.#next();
+  }
+
+  // Creates and arms the next instance, unless one is armed or the client limit is reached.
+  #next(): void {
+    if (this.#closed || this.#armed !== undefined || this.#live >= this.#maxClients) return;
+    const created = createInstance(this.#widePath, false, this.#maxInstances, this.#security);
+    if (created.error === undefined) {
+      this.arm(created.handle);
+      return;
+    }
+    // All instances in use (the limit counts closing handles too): retried on the next release.
+    if (created.error === ERROR_PIPE_BUSY) return;
+    this.#fail(win32Error(created.error, `cannot create a pipe instance of ${this.#path}`));
+  }
+
+  #released(): void {
+    this.#live--;
+    this.#next();
+  }
+
+  #fail(error: Error): void {
+    this.#failure = error;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+  }
+}
+
+async function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
+  const { name, path, timeout, signal } = options;
+  const kernel32 = kernel32Symbols();
+  const widePath = wideString(path);
+  const deadline = Date.now() + timeout;
+  let delay = RETRY_FIRST_MS;
+  for (;;) {
+    signal?.throwIfAborted();
+    const handle = kernel32.CreateFileW(
+      widePath,
+      CLIENT_ACCESS,
+      NO_SHARING,
+      null,
+      OPEN_EXISTING,
+      CLIENT_FLAGS,
+      null,
+    );
+    // Read at once: the next FFI call or await could replace it.
+    const error = kernel32.GetLastError();
+    if (!isInvalidHandle(handle)) return openClient(handle, path);
+    // Absent (no such pipe) or busy (every instance taken): both may change soon, so retry.
+    if (error !== ERROR_FILE_NOT_FOUND && error !== ERROR_PIPE_BUSY) {
+      throw win32Error(error, `cannot connect to ${name} (${path})`, path);
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new ConnectTimeoutError(`no server is listening on ${name} (${path})`, {
+        cause: new Error(`the last attempt failed with ${describeCode(error)}`),
+      });
+    }
+    await sleep(Math.min(delay, left), signal);
+    delay = Math.min(delay * 2, RETRY_MAX_MS);
+  }
+}
+
+function openClient(handle: Deno.PointerValue, path: string): ByteConn {
+  const kernel32 = kernel32Symbols();
+  // A client end starts in byte read mode; message mode keeps one reply per read.
+  const mode = new Uint8Array(new ArrayBuffer(4));
+  new DataView(mode.buffer).setUint32(0, PIPE_READMODE_MESSAGE, true);
+  if (!kernel32.SetNamedPipeHandleState(handle, mode, null, null)) {
+    const error = kernel32.GetLastError();
+    kernel32.CloseHandle(handle);
+    throw win32Error(error, `cannot switch ${path} to message mode`, path);
+  }
+  try {
+    completionPort().associate(handle);
+  } catch (error) {
+    kernel32.CloseHandle(handle);
+    throw error;
+  }
+  return new PipeConn(handle);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }, ms);
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
+}

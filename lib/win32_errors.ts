@@ -1,0 +1,109 @@
+/**
+ * Win32 error codes turned into duct's named errors, with messages a user can act on.
+ *
+ * @module
+ */
+
+import {
+  ConnectionClosedError,
+  type DuctError,
+  InvalidNameError,
+  PermissionDeniedError,
+  Win32Error,
+} from "./errors.ts";
+import {
+  ERROR_ACCESS_DENIED,
+  ERROR_BAD_PATHNAME,
+  ERROR_BAD_PIPE,
+  ERROR_BROKEN_PIPE,
+  ERROR_FILE_NOT_FOUND,
+  ERROR_INVALID_HANDLE,
+  ERROR_INVALID_NAME,
+  ERROR_INVALID_PARAMETER,
+  ERROR_NO_DATA,
+  ERROR_NOT_ENOUGH_MEMORY,
+  ERROR_OPERATION_ABORTED,
+  ERROR_PATH_NOT_FOUND,
+  ERROR_PIPE_BUSY,
+  ERROR_PIPE_NOT_CONNECTED,
+} from "./win32_ffi.ts";
+
+/** Short names of the codes duct meets, for messages. */
+const NAMES: Record<number, string> = {
+  [ERROR_FILE_NOT_FOUND]: "ERROR_FILE_NOT_FOUND",
+  [ERROR_PATH_NOT_FOUND]: "ERROR_PATH_NOT_FOUND",
+  [ERROR_ACCESS_DENIED]: "ERROR_ACCESS_DENIED",
+  [ERROR_INVALID_HANDLE]: "ERROR_INVALID_HANDLE",
+  [ERROR_NOT_ENOUGH_MEMORY]: "ERROR_NOT_ENOUGH_MEMORY",
+  [ERROR_INVALID_PARAMETER]: "ERROR_INVALID_PARAMETER",
+  [ERROR_BROKEN_PIPE]: "ERROR_BROKEN_PIPE",
+  [ERROR_INVALID_NAME]: "ERROR_INVALID_NAME",
+  [ERROR_BAD_PATHNAME]: "ERROR_BAD_PATHNAME",
+  [ERROR_BAD_PIPE]: "ERROR_BAD_PIPE",
+  [ERROR_PIPE_BUSY]: "ERROR_PIPE_BUSY",
+  [ERROR_NO_DATA]: "ERROR_NO_DATA",
+  [ERROR_PIPE_NOT_CONNECTED]: "ERROR_PIPE_NOT_CONNECTED",
+  [ERROR_OPERATION_ABORTED]: "ERROR_OPERATION_ABORTED",
+};
+
+/**
+ * Whether a code means the other end of the pipe is gone (closed, crashed, or disconnected).
+ *
+ * @example
+ * ```ts
+ * import { isPeerGone } from "./win32_errors.ts";
+ * console.log(isPeerGone(109)); // true: ERROR_BROKEN_PIPE
+ * ```
+ */
+export function isPeerGone(code: number): boolean {
+  return code === ERROR_BROKEN_PIPE || code === ERROR_NO_DATA ||
+    code === ERROR_PIPE_NOT_CONNECTED;
+}
+
+/**
+ * Describes a Win32 error code as `NAME (Win32 error N)`.
+ *
+ * @example
+ * ```ts
+ * import { describeCode } from "./win32_errors.ts";
+ * console.log(describeCode(231)); // ERROR_PIPE_BUSY (Win32 error 231)
+ * ```
+ */
+export function describeCode(code: number): string {
+  const name = NAMES[code];
+  return name ? `${name} (Win32 error ${code})` : `Win32 error ${code}`;
+}
+
+/**
+ * Turns a Win32 error code into the matching named error. `context` says what was being done,
+ * for example `cannot open \\.\pipe\testPipe`; `path` is the pipe path, when there is one.
+ *
+ * @example
+ * ```ts
+ * import { win32Error } from "./win32_errors.ts";
+ * const error = win32Error(5, "cannot open \\\\.\\pipe\\demo", "\\\\.\\pipe\\demo");
+ * console.log(error.name); // PermissionDeniedError
+ * ```
+ */
+export function win32Error(code: number, context: string, path?: string): DuctError {
+  const detail = describeCode(code);
+  if (code === ERROR_ACCESS_DENIED) {
+    return new PermissionDeniedError(
+      `${context}: access denied (${detail}); the pipe belongs to another user, or its server ` +
+        `admits only its own user (start that server with --allow-others to open it)`,
+    );
+  }
+  if (code === ERROR_INVALID_NAME || code === ERROR_BAD_PATHNAME) {
+    return new InvalidNameError(
+      `${context}: Windows rejects the pipe name${path ? ` ${path}` : ""} (${detail}); ` +
+        `use letters, digits, '-', '_' or '.'`,
+    );
+  }
+  if (isPeerGone(code)) {
+    return new ConnectionClosedError(`${context}: the other end closed the pipe (${detail})`);
+  }
+  if (code === ERROR_OPERATION_ABORTED) {
+    return new ConnectionClosedError(`${context}: the pipe was closed (${detail})`);
+  }
+  return new Win32Error(code, `${context}: ${detail}`);
+}

@@ -1,0 +1,262 @@
+/**
+ * The Win32 surface duct uses: FFI symbol tables of kernel32, advapi32 and ntdll, every constant
+ * by its Windows SDK name, and the layouts of the structures passed by pointer (64-bit Windows).
+ *
+ * The libraries are opened on first use, so importing this module costs nothing elsewhere.
+ *
+ * @module
+ */
+
+// --- Handles and generic values -----------------------------------------------------------------
+
+/** `INVALID_HANDLE_VALUE`: `(HANDLE)-1`, what `CreateFileW`/`CreateNamedPipeW` return on failure. */
+export const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
+/** `INFINITE`: wait without a time limit. */
+export const INFINITE = 0xffff_ffff;
+
+// --- CreateNamedPipeW -----------------------------------------------------------------------------
+
+/** `PIPE_ACCESS_DUPLEX`: the server reads and writes. */
+export const PIPE_ACCESS_DUPLEX = 0x0000_0003;
+/** `FILE_FLAG_FIRST_PIPE_INSTANCE`: fail if the pipe name already exists. */
+export const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x0008_0000;
+/** `FILE_FLAG_OVERLAPPED`: asynchronous I/O, completed through the completion port. */
+export const FILE_FLAG_OVERLAPPED = 0x4000_0000;
+/** `PIPE_TYPE_MESSAGE`: each write is one message. */
+export const PIPE_TYPE_MESSAGE = 0x0000_0004;
+/** `PIPE_READMODE_MESSAGE`: each read returns (part of) one message. */
+export const PIPE_READMODE_MESSAGE = 0x0000_0002;
+/** `PIPE_WAIT`: blocking mode (overlapped handles still complete asynchronously). */
+export const PIPE_WAIT = 0x0000_0000;
+/** `PIPE_REJECT_REMOTE_CLIENTS`: refuse connections from other machines. */
+export const PIPE_REJECT_REMOTE_CLIENTS = 0x0000_0008;
+/** `PIPE_UNLIMITED_INSTANCES`: no limit on concurrent instances. */
+export const PIPE_UNLIMITED_INSTANCES = 255;
+/** The largest explicit instance count `CreateNamedPipeW` accepts. */
+export const PIPE_MAX_INSTANCES = 254;
+
+// --- CreateFileW ----------------------------------------------------------------------------------
+
+/** `GENERIC_READ`. */
+export const GENERIC_READ = 0x8000_0000;
+/** `GENERIC_WRITE` (includes `FILE_WRITE_ATTRIBUTES`, needed by `SetNamedPipeHandleState`). */
+export const GENERIC_WRITE = 0x4000_0000;
+/** `OPEN_EXISTING`. */
+export const OPEN_EXISTING = 3;
+/** `SECURITY_SQOS_PRESENT`: the impersonation level below is meaningful. */
+export const SECURITY_SQOS_PRESENT = 0x0010_0000;
+/** `SECURITY_IDENTIFICATION`: the server may identify the client but not act as it. */
+export const SECURITY_IDENTIFICATION = 0x0001_0000;
+
+// --- Security descriptors and tokens ----------------------------------------------------------------
+
+/** `SDDL_REVISION_1`. */
+export const SDDL_REVISION_1 = 1;
+/** `TOKEN_QUERY`: access right to read a token's information. */
+export const TOKEN_QUERY = 0x0008;
+/** `TokenUser` of `TOKEN_INFORMATION_CLASS`: the token's user SID. */
+export const TOKEN_USER_CLASS = 1;
+
+// --- Win32 error codes ----------------------------------------------------------------------------
+
+/** `ERROR_SUCCESS`. */
+export const ERROR_SUCCESS = 0;
+/** `ERROR_FILE_NOT_FOUND`: no pipe of that name (no server). */
+export const ERROR_FILE_NOT_FOUND = 2;
+/** `ERROR_PATH_NOT_FOUND`. */
+export const ERROR_PATH_NOT_FOUND = 3;
+/** `ERROR_ACCESS_DENIED`: refused by the security descriptor, or first instance already exists. */
+export const ERROR_ACCESS_DENIED = 5;
+/** `ERROR_INVALID_HANDLE`. */
+export const ERROR_INVALID_HANDLE = 6;
+/** `ERROR_NOT_ENOUGH_MEMORY`. */
+export const ERROR_NOT_ENOUGH_MEMORY = 8;
+/** `ERROR_INVALID_PARAMETER`. */
+export const ERROR_INVALID_PARAMETER = 87;
+/** `ERROR_BROKEN_PIPE`: the other end closed. */
+export const ERROR_BROKEN_PIPE = 109;
+/** `ERROR_INSUFFICIENT_BUFFER`. */
+export const ERROR_INSUFFICIENT_BUFFER = 122;
+/** `ERROR_INVALID_NAME`: the pipe name is malformed. */
+export const ERROR_INVALID_NAME = 123;
+/** `ERROR_BAD_PATHNAME`. */
+export const ERROR_BAD_PATHNAME = 161;
+/** `ERROR_ALREADY_EXISTS`: Wine's answer to a second first instance (it succeeds). */
+export const ERROR_ALREADY_EXISTS = 183;
+/** `ERROR_BAD_PIPE`. */
+export const ERROR_BAD_PIPE = 230;
+/** `ERROR_PIPE_BUSY`: every instance is in use. */
+export const ERROR_PIPE_BUSY = 231;
+/** `ERROR_NO_DATA`: the pipe is being closed (a client connected and already left). */
+export const ERROR_NO_DATA = 232;
+/** `ERROR_PIPE_NOT_CONNECTED`: no process is on the other end. */
+export const ERROR_PIPE_NOT_CONNECTED = 233;
+/** `ERROR_MORE_DATA`: the message is longer than the buffer; the rest stays in the pipe. */
+export const ERROR_MORE_DATA = 234;
+/** `ERROR_OPERATION_ABORTED`: cancelled by `CancelIoEx` or `CloseHandle`. */
+export const ERROR_OPERATION_ABORTED = 995;
+/** `ERROR_IO_PENDING`: the overlapped operation continues; its completion will be queued. */
+export const ERROR_IO_PENDING = 997;
+/** `ERROR_PIPE_CONNECTED`: a client connected before `ConnectNamedPipe`; no completion follows. */
+export const ERROR_PIPE_CONNECTED = 535;
+/** `ERROR_NOT_FOUND`: `CancelIoEx` found nothing to cancel. */
+export const ERROR_NOT_FOUND = 1168;
+
+/** `STATUS_PENDING`: what `OVERLAPPED.Internal` holds while an operation runs. */
+export const STATUS_PENDING = 0x0000_0103;
+
+// --- Structure layouts (x64) ----------------------------------------------------------------------
+
+/** `sizeof(OVERLAPPED)`: Internal, InternalHigh, Offset, OffsetHigh, hEvent. */
+export const OVERLAPPED_SIZE = 32;
+/** Offset of `OVERLAPPED.Internal` (the NTSTATUS of the operation). */
+export const OVERLAPPED_INTERNAL = 0;
+/** Offset of `OVERLAPPED.InternalHigh` (bytes transferred). */
+export const OVERLAPPED_INTERNAL_HIGH = 8;
+
+/** `sizeof(OVERLAPPED_ENTRY)`: lpCompletionKey, lpOverlapped, Internal, bytes, padding. */
+export const OVERLAPPED_ENTRY_SIZE = 32;
+/** Offset of `OVERLAPPED_ENTRY.lpCompletionKey`. */
+export const ENTRY_COMPLETION_KEY = 0;
+/** Offset of `OVERLAPPED_ENTRY.lpOverlapped`. */
+export const ENTRY_OVERLAPPED = 8;
+/** Offset of `OVERLAPPED_ENTRY.dwNumberOfBytesTransferred`. */
+export const ENTRY_BYTES = 24;
+
+/** `sizeof(SECURITY_ATTRIBUTES)`: nLength, (padding), lpSecurityDescriptor, bInheritHandle. */
+export const SECURITY_ATTRIBUTES_SIZE = 24;
+/** Offset of `SECURITY_ATTRIBUTES.nLength`. */
+export const SA_LENGTH = 0;
+/** Offset of `SECURITY_ATTRIBUTES.lpSecurityDescriptor`. */
+export const SA_DESCRIPTOR = 8;
+/** Offset of `SECURITY_ATTRIBUTES.bInheritHandle`. */
+export const SA_INHERIT = 16;
+
+// --- Symbol tables ----------------------------------------------------------------------------------
+
+const KERNEL32 = {
+  CreateNamedPipeW: {
+    parameters: ["buffer", "u32", "u32", "u32", "u32", "u32", "u32", "buffer"],
+    result: "pointer",
+  },
+  ConnectNamedPipe: { parameters: ["pointer", "pointer"], result: "i32" },
+  CreateFileW: {
+    parameters: ["buffer", "u32", "u32", "pointer", "u32", "u32", "pointer"],
+    result: "pointer",
+  },
+  SetNamedPipeHandleState: {
+    parameters: ["pointer", "buffer", "pointer", "pointer"],
+    result: "i32",
+  },
+  ReadFile: { parameters: ["pointer", "buffer", "u32", "pointer", "pointer"], result: "i32" },
+  WriteFile: { parameters: ["pointer", "buffer", "u32", "pointer", "pointer"], result: "i32" },
+  CancelIoEx: { parameters: ["pointer", "pointer"], result: "i32" },
+  CloseHandle: { parameters: ["pointer"], result: "i32" },
+  CreateIoCompletionPort: { parameters: ["pointer", "pointer", "usize", "u32"], result: "pointer" },
+  GetQueuedCompletionStatusEx: {
+    parameters: ["pointer", "buffer", "u32", "buffer", "u32", "i32"],
+    result: "i32",
+    // Runs on a worker thread: the event loop stays free while the one waiter blocks.
+    nonblocking: true,
+  },
+  PostQueuedCompletionStatus: { parameters: ["pointer", "u32", "usize", "pointer"], result: "i32" },
+  GetLastError: { parameters: [], result: "u32" },
+  SetLastError: { parameters: ["u32"], result: "void" },
+  GetCurrentProcess: { parameters: [], result: "pointer" },
+  LocalFree: { parameters: ["pointer"], result: "pointer" },
+} as const;
+
+const ADVAPI32 = {
+  OpenProcessToken: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  GetTokenInformation: {
+    parameters: ["pointer", "u32", "buffer", "u32", "buffer"],
+    result: "i32",
+  },
+  ConvertSidToStringSidW: { parameters: ["pointer", "buffer"], result: "i32" },
+  ConvertStringSecurityDescriptorToSecurityDescriptorW: {
+    parameters: ["buffer", "u32", "buffer", "pointer"],
+    result: "i32",
+  },
+} as const;
+
+const NTDLL = {
+  RtlNtStatusToDosError: { parameters: ["u32"], result: "u32" },
+} as const;
+
+/** The loaded kernel32 symbols. */
+export type Kernel32 = Deno.DynamicLibrary<typeof KERNEL32>["symbols"];
+/** The loaded advapi32 symbols. */
+export type Advapi32 = Deno.DynamicLibrary<typeof ADVAPI32>["symbols"];
+/** The loaded ntdll symbols. */
+export type Ntdll = Deno.DynamicLibrary<typeof NTDLL>["symbols"];
+
+let kernel32: Kernel32 | undefined;
+let advapi32: Advapi32 | undefined;
+let ntdll: Ntdll | undefined;
+
+/**
+ * The kernel32 symbols, loaded on first use (Windows only).
+ *
+ * @example
+ * ```ts ignore
+ * import { kernel32Symbols } from "./win32_ffi.ts";
+ * console.log(kernel32Symbols().GetLastError());
+ * ```
+ */
+export function kernel32Symbols(): Kernel32 {
+  return kernel32 ??= Deno.dlopen("kernel32.dll", KERNEL32).symbols;
+}
+
+/**
+ * The advapi32 symbols (tokens, SIDs, security descriptors), loaded on first use.
+ *
+ * @example
+ * ```ts ignore
+ * import { advapi32Symbols } from "./win32_ffi.ts";
+ * console.log(typeof advapi32Symbols().OpenProcessToken);
+ * ```
+ */
+export function advapi32Symbols(): Advapi32 {
+  return advapi32 ??= Deno.dlopen("advapi32.dll", ADVAPI32).symbols;
+}
+
+/**
+ * The ntdll symbols, loaded on first use.
+ *
+ * @example
+ * ```ts ignore
+ * import { ntdllSymbols } from "./win32_ffi.ts";
+ * console.log(ntdllSymbols().RtlNtStatusToDosError(0xc0000120)); // 995, ERROR_OPERATION_ABORTED
+ * ```
+ */
+export function ntdllSymbols(): Ntdll {
+  return ntdll ??= Deno.dlopen("ntdll.dll", NTDLL).symbols;
+}
+
+/**
+ * Encodes a string as a NUL-terminated UTF-16LE buffer, the `LPCWSTR` of the `…W` functions.
+ *
+ * @example
+ * ```ts
+ * import { wideString } from "./win32_ffi.ts";
+ * console.log(wideString("ab").length); // 6
+ * ```
+ */
+export function wideString(text: string): Uint8Array<ArrayBuffer> {
+  const out = new Uint16Array(new ArrayBuffer((text.length + 1) * 2));
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return new Uint8Array(out.buffer);
+}
+
+/**
+ * Whether a handle returned by `CreateFileW` or `CreateNamedPipeW` is the failure value.
+ *
+ * @example
+ * ```ts
+ * import { isInvalidHandle } from "./win32_ffi.ts";
+ * console.log(isInvalidHandle(null)); // true
+ * ```
+ */
+export function isInvalidHandle(handle: Deno.PointerValue): boolean {
+  return handle === null || Deno.UnsafePointer.value(handle) === INVALID_HANDLE_VALUE;
+}

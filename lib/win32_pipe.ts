@@ -1,0 +1,180 @@
+/**
+ * One end of a connected message-mode named pipe as a {@linkcode ByteConn}, over overlapped I/O
+ * on the shared completion port.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "./errors.ts";
+import { type Completion, completionPort } from "./iocp.ts";
+import type { ByteConn } from "./transport.ts";
+import {
+  ERROR_MORE_DATA,
+  ERROR_OPERATION_ABORTED,
+  ERROR_SUCCESS,
+  kernel32Symbols,
+} from "./win32_ffi.ts";
+import { isPeerGone, win32Error } from "./win32_errors.ts";
+
+/**
+ * Writes shorter than this are copied into a buffer the pipe owns; longer ones are written from
+ * the caller's memory, which V8 never moves at that size and which stays referenced until done.
+ */
+const COPY_BELOW = 64 * 1024;
+
+// The target of zero-byte reads. Off the V8 heap (an ArrayBuffer of its own), so it never moves.
+const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
+
+/**
+ * A connected pipe handle. Reads wait with a zero-byte read while idle (so an idle connection
+ * pins no buffer, as libuv does), then read what is there; `ERROR_MORE_DATA` just means the rest
+ * of the message follows in the next read. Closing cancels what is pending, waits for every
+ * cancelled completion, and only then closes the handle.
+ *
+ * Half-close: pipes have none, so `closeWrite` sends a zero-length message, and a zero-length
+ * message read from the peer is taken as its end of stream. duct never sends empty messages
+ * otherwise (every frame has a header or a delimiter), and classic Win32 servers already stop
+ * reading a client when `ReadFile` returns 0 bytes.
+ *
+ * @example
+ * ```ts ignore
+ * import { PipeConn } from "./win32_pipe.ts";
+ * const conn = new PipeConn(handle, () => console.log("closed"));
+ * await conn.write(new TextEncoder().encode("hello\0"));
+ * conn.close();
+ * ```
+ */
+export class PipeConn implements ByteConn {
+  readonly #handle: Deno.PointerValue;
+  readonly #onClosed: (() => void) | undefined;
+  #pending = 0;
+  #closed = false;
+  #handleClosed = false;
+  #ended = false;
+  #writeClosed = false;
+  // The previous read left part of a message in the pipe: read again without waiting first.
+  #more = false;
+
+  /**
+   * Takes ownership of `handle` (already associated with the completion port). `onClosed` runs
+   * once the handle is really closed.
+   */
+  constructor(handle: Deno.PointerValue, onClosed?: () => void) {
+    this.#handle = handle;
+    this.#onClosed = onClosed;
+  }
+
+  /** Whether `close` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Reads part of the next message into `buffer`; `null` once the peer has gone. */
+  async read(buffer: Uint8Array): Promise<number | null> {
+    if (buffer.length === 0) return 0;
+    while (!this.#more) {
+      if (this.#ended || this.#closed) return null;
+      const idle = await this.#start(
+        (ov) => kernel32Symbols().ReadFile(this.#handle, NO_BYTES, 0, null, ov),
+        NO_BYTES,
+      );
+      if (idle.error === ERROR_MORE_DATA) break;
+      if (idle.error === ERROR_SUCCESS) {
+        // A zero-length message: the peer's closeWrite.
+        this.#ended = true;
+        return null;
+      }
+      return this.#readFailed(idle);
+    }
+    this.#more = false;
+    if (this.#ended || this.#closed) return null;
+    const target = new Uint8Array(new ArrayBuffer(buffer.length));
+    const result = await this.#start(
+      (ov) => kernel32Symbols().ReadFile(this.#handle, target, target.length, null, ov),
+      target,
+    );
+    if (result.error === ERROR_MORE_DATA) this.#more = true;
+    else if (result.error !== ERROR_SUCCESS) return this.#readFailed(result);
+    else if (result.bytes === 0) {
+      this.#ended = true;
+      return null;
+    }
+    buffer.set(target.subarray(0, result.bytes));
+    return result.bytes;
+  }
+
+  /** Writes all of `data` as one message. */
+  async write(data: Uint8Array): Promise<number> {
+    if (this.#closed || this.#writeClosed) {
+      throw new ConnectionClosedError("cannot write: the pipe is closed");
+    }
+    if (data.length === 0) return 0;
+    let source = data;
+    if (data.length < COPY_BELOW) {
+      source = new Uint8Array(new ArrayBuffer(data.length));
+      source.set(data);
+    }
+    const result = await this.#start(
+      (ov) => kernel32Symbols().WriteFile(this.#handle, source, source.length, null, ov),
+      source,
+    );
+    if (result.error !== ERROR_SUCCESS) throw this.#failure(result.error, "cannot write");
+    return result.bytes;
+  }
+
+  /** Sends the zero-length message that stands for end of stream (see the class notes). */
+  async closeWrite(): Promise<void> {
+    if (this.#closed || this.#writeClosed) return;
+    this.#writeClosed = true;
+    const result = await this.#start(
+      (ov) => kernel32Symbols().WriteFile(this.#handle, NO_BYTES, 0, null, ov),
+      NO_BYTES,
+    );
+    if (result.error !== ERROR_SUCCESS && !isPeerGone(result.error) && !this.#closed) {
+      throw this.#failure(result.error, "cannot end the stream");
+    }
+  }
+
+  /** Cancels pending reads and writes; the handle closes once their completions are in. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#pending === 0) this.#closeHandle();
+    else kernel32Symbols().CancelIoEx(this.#handle, null);
+  }
+
+  async #start(
+    start: (overlapped: Deno.PointerObject) => number,
+    keepAlive: unknown,
+  ): Promise<Completion> {
+    this.#pending++;
+    try {
+      return await completionPort().submit(start, keepAlive);
+    } finally {
+      this.#pending--;
+      if (this.#closed && this.#pending === 0) this.#closeHandle();
+    }
+  }
+
+  #readFailed(result: Completion): null {
+    if (isPeerGone(result.error) || this.#closed) {
+      this.#ended = true;
+      return null;
+    }
+    throw this.#failure(result.error, "cannot read");
+  }
+
+  #failure(code: number, context: string): Error {
+    if (this.#closed || code === ERROR_OPERATION_ABORTED) {
+      return new ConnectionClosedError(`${context}: the pipe is closed`);
+    }
+    return win32Error(code, context);
+  }
+
+  #closeHandle(): void {
+    if (this.#handleClosed) return;
+    this.#handleClosed = true;
+    kernel32Symbols().CloseHandle(this.#handle);
+    this.#onClosed?.();
+  }
+}

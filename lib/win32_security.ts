@@ -1,0 +1,156 @@
+/**
+ * The security descriptor a duct pipe is created with. The default DACL of a named pipe lets
+ * Everyone read it; duct instead admits only the current user, SYSTEM and Administrators, unless
+ * the server opts in to other local users.
+ *
+ * @module
+ */
+
+import {
+  advapi32Symbols,
+  kernel32Symbols,
+  SA_DESCRIPTOR,
+  SA_INHERIT,
+  SA_LENGTH,
+  SDDL_REVISION_1,
+  SECURITY_ATTRIBUTES_SIZE,
+  TOKEN_QUERY,
+  TOKEN_USER_CLASS,
+  wideString,
+} from "./win32_ffi.ts";
+import { win32Error } from "./win32_errors.ts";
+
+/** Room for `TOKEN_USER` and the SID after it (a SID is at most 68 bytes). */
+const TOKEN_USER_BUFFER = 256;
+/** Offset of `TOKEN_USER.User.Sid`, a pointer into the same buffer. */
+const TOKEN_USER_SID = 0;
+const POINTER_SIZE = 8;
+const FALSE = 0;
+
+/** A `SECURITY_ATTRIBUTES` for `CreateNamedPipeW`, valid until `free` is called. */
+export interface PipeSecurity {
+  /** The `SECURITY_ATTRIBUTES` structure, to pass as `lpSecurityAttributes`. */
+  readonly attributes: Uint8Array<ArrayBuffer>;
+  /** The SDDL string the descriptor was built from (for diagnostics). */
+  readonly sddl: string;
+  /** Releases the descriptor (`LocalFree`). */
+  free(): void;
+}
+
+/**
+ * The DACL in SDDL: protected (`P`, nothing inherited); full access (`GA`) for SYSTEM (`SY`),
+ * Administrators (`BA`) and the user `userSid`; with `allowOthers`, read and write (`GRGW`) for
+ * Authenticated Users (`AU`), which excludes anonymous logons.
+ *
+ * @example
+ * ```ts
+ * import { pipeSddl } from "./win32_security.ts";
+ * console.log(pipeSddl("S-1-5-21-1-2-3-1000", false));
+ * // D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;S-1-5-21-1-2-3-1000)
+ * ```
+ */
+export function pipeSddl(userSid: string, allowOthers: boolean): string {
+  const others = allowOthers ? "(A;;GRGW;;;AU)" : "";
+  return `D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;${userSid})${others}`;
+}
+
+/**
+ * The string SID of the user running this process (from its token's `TokenUser`).
+ *
+ * @throws {Win32Error} if the token cannot be read.
+ *
+ * @example
+ * ```ts ignore
+ * import { currentUserSid } from "./win32_security.ts";
+ * console.log(currentUserSid()); // S-1-5-21-…-1001
+ * ```
+ */
+export function currentUserSid(): string {
+  const kernel32 = kernel32Symbols();
+  const advapi32 = advapi32Symbols();
+  const tokenOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
+  if (!advapi32.OpenProcessToken(kernel32.GetCurrentProcess(), TOKEN_QUERY, tokenOut)) {
+    throw win32Error(kernel32.GetLastError(), "cannot open this process's token");
+  }
+  const token = pointerAt(tokenOut);
+  try {
+    const info = new Uint8Array(new ArrayBuffer(TOKEN_USER_BUFFER));
+    const needed = new Uint8Array(new ArrayBuffer(4));
+    if (!advapi32.GetTokenInformation(token, TOKEN_USER_CLASS, info, info.length, needed)) {
+      throw win32Error(kernel32.GetLastError(), "cannot read the user of this process's token");
+    }
+    const sid = pointerAt(info, TOKEN_USER_SID);
+    const textOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
+    if (!advapi32.ConvertSidToStringSidW(sid, textOut)) {
+      throw win32Error(kernel32.GetLastError(), "cannot format the user's SID");
+    }
+    const text = pointerAt(textOut);
+    try {
+      return readWideString(text);
+    } finally {
+      kernel32.LocalFree(text);
+    }
+  } finally {
+    kernel32.CloseHandle(token);
+  }
+}
+
+/**
+ * Builds the `SECURITY_ATTRIBUTES` for a pipe of the current user.
+ *
+ * @throws {Win32Error} if Windows cannot build the descriptor.
+ *
+ * @example
+ * ```ts ignore
+ * import { pipeSecurity } from "./win32_security.ts";
+ * const security = pipeSecurity(false);
+ * // CreateNamedPipeW(…, security.attributes);
+ * security.free();
+ * ```
+ */
+export function pipeSecurity(allowOthers: boolean): PipeSecurity {
+  const kernel32 = kernel32Symbols();
+  const sddl = pipeSddl(currentUserSid(), allowOthers);
+  const descriptorOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
+  const ok = advapi32Symbols().ConvertStringSecurityDescriptorToSecurityDescriptorW(
+    wideString(sddl),
+    SDDL_REVISION_1,
+    descriptorOut,
+    null,
+  );
+  if (!ok) {
+    throw win32Error(kernel32.GetLastError(), `cannot build the security descriptor ${sddl}`);
+  }
+  const descriptor = pointerAt(descriptorOut);
+  const attributes = new Uint8Array(new ArrayBuffer(SECURITY_ATTRIBUTES_SIZE));
+  const view = new DataView(attributes.buffer);
+  view.setUint32(SA_LENGTH, SECURITY_ATTRIBUTES_SIZE, true);
+  view.setBigUint64(SA_DESCRIPTOR, BigInt(Deno.UnsafePointer.value(descriptor)), true);
+  view.setUint32(SA_INHERIT, FALSE, true);
+  let freed = false;
+  return {
+    attributes,
+    sddl,
+    free() {
+      if (freed) return;
+      freed = true;
+      kernel32.LocalFree(descriptor);
+    },
+  };
+}
+
+function pointerAt(buffer: Uint8Array, offset = 0): Deno.PointerValue {
+  const value = new DataView(buffer.buffer, buffer.byteOffset).getBigUint64(offset, true);
+  return Deno.UnsafePointer.create(value);
+}
+
+function readWideString(pointer: Deno.PointerValue): string {
+  if (pointer === null) return "";
+  const view = new Deno.UnsafePointerView(pointer);
+  let text = "";
+  for (let at = 0;; at += 2) {
+    const unit = view.getUint16(at);
+    if (unit === 0) return text;
+    text += String.fromCharCode(unit);
+  }
+}

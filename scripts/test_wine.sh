@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs duct's test suite with the Windows build of Deno under Wine 10 (Linux, root).
+#
+#   bash scripts/test_wine.sh                 # the whole tests/ directory
+#   bash scripts/test_wine.sh tests/windows_test.ts [more deno test arguments]
+#   bash scripts/test_wine.sh --exec run -A scratch.ts   # any deno.exe command line
+#
+# The Wine root comes from scripts/wine_env.sh (built once, then cached). Everything runs in a
+# private mount namespace, so nothing stays mounted even if the run is killed. The C test peers in
+# tests/peers/ are built here with mingw. Exits with deno's status.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+version=$(tr -d '[:space:]' < "$here/.dvmrc")
+say() { printf 'test-wine: %s\n' "$*" >&2; }
+
+root=$(bash "$here/scripts/wine_env.sh")
+[[ -x $root/usr/lib/wine/wine64 ]] || { say "no Wine root at '$root'"; exit 1; }
+
+# The C peers: classic Win32 programs using a message-mode duplex pipe and NUL-terminated strings.
+for source in "$here"/tests/peers/*.c; do
+  [[ -e $source ]] || continue
+  exe=${source%.c}.exe
+  if [[ ! -f $exe || $source -nt $exe ]]; then
+    say "building $(basename "$exe")"
+    x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -Werror -o "$exe" "$source"
+  fi
+done
+
+# The repository appears at the same path inside the root, so Z:<path> names it under Wine.
+mount_point=$here
+mkdir -p "$root$mount_point" "$root/opt/deno-dir" "$root/tmp"
+win_path() { printf 'Z:%s' "${1//\//\\}"; }
+
+if [[ ${1:-} == --exec ]]; then
+  shift
+  args=("$@")
+else
+  targets=()
+  extra=()
+  for arg in "$@"; do
+    if [[ $arg == -* ]]; then extra+=("$arg"); else targets+=("$(win_path "$mount_point/$arg")"); fi
+  done
+  ((${#targets[@]})) || targets=("$(win_path "$mount_point/tests")")
+  args=(test -A "${extra[@]}" "${targets[@]}")
+fi
+
+say "deno.exe ${args[*]}"
+started=$(date +%s)
+status=0
+# The inner shell sees its arguments as "$@": ROOT, MOUNT_POINT, PROJECT, VERSION, DENO ARGS...
+unshare --mount --propagation private -- sh -c '
+  root=$1 mount_point=$2 project=$3 version=$4
+  shift 4
+  mount --bind /proc "$root/proc" &&
+    mount --bind /dev "$root/dev" &&
+    mount --bind "$project" "$root$mount_point" || exit 70
+  exec chroot "$root" env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 NO_COLOR=1 \
+    WINEPREFIX=/opt/wineprefix WINEDEBUG=-all DENO_DIR="Z:\\opt\\deno-dir" \
+    DENO_NO_UPDATE_CHECK=1 \
+    sh -c "cd \"\$0\" && v=\$1 && shift && exec /usr/lib/wine/wine64 \"/opt/deno-\$v/deno.exe\" \"\$@\"" \
+    "$mount_point" "$version" "$@"
+' sh "$root" "$mount_point" "$here" "$version" "${args[@]}" || status=$?
+say "finished with status $status in $(($(date +%s) - started)) s"
+exit "$status"
