@@ -183,8 +183,15 @@ class PipeListener implements ByteListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    // The cancelled ConnectNamedPipe completes into #connected, which closes the instance.
-    if (this.#armed !== undefined) kernel32Symbols().CancelIoEx(this.#armed, null);
+    if (this.#armed !== undefined) {
+      // The waiting instance is closed at once, so the name is free when close returns. That is
+      // safe here: ConnectNamedPipe has no data buffer, and its OVERLAPPED stays reserved in the
+      // port until the cancelled completion arrives (in #connected, which then closes nothing).
+      const kernel32 = kernel32Symbols();
+      kernel32.CancelIoEx(this.#armed, null);
+      kernel32.CloseHandle(this.#armed);
+      this.#armed = undefined;
+    }
     for (const conn of this.#ready.splice(0)) conn.close();
     const closed = new ConnectionClosedError("cannot accept: the listener is closed");
     for (const waiter of this.#waiters.splice(0)) waiter.reject(closed);
@@ -207,12 +214,10 @@ class PipeListener implements ByteListener {
   }
 
   #connected(handle: Deno.PointerValue, error: number): void {
+    // Closed: `close` has already closed this instance.
+    if (this.#closed) return;
     this.#armed = undefined;
     const kernel32 = kernel32Symbols();
-    if (this.#closed) {
-      kernel32.CloseHandle(handle);
-      return;
-    }
     // ERROR_PIPE_CONNECTED: the client came before ConnectNamedPipe; that is a success too.
     if (error === ERROR_SUCCESS || error === ERROR_PIPE_CONNECTED) {
       this.#live++;

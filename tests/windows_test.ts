@@ -1,0 +1,295 @@
+/**
+ * Windows named-pipe transport, through the library: refusal of a second server, absent and busy
+ * servers, frames larger than the pipe buffer, `ERROR_MORE_DATA`, message boundaries, half-close,
+ * cancellation, and the waiter not holding the process open. Skipped off Windows; run under Wine
+ * with `deno task test:wine`.
+ *
+ * @module
+ */
+
+import {
+  assert,
+  assertEquals,
+  assertLessOrEqual,
+  assertRejects,
+  assertStrictEquals,
+} from "./_assert.ts";
+import { LIB_URL, Proc, uniqueName } from "./_cli.ts";
+import { connect, listen, type Listener } from "../lib/api.ts";
+import { resolveEndpoint } from "../lib/endpoint.ts";
+import { AddressInUseError, ConnectTimeoutError } from "../lib/errors.ts";
+import type { Connection } from "../lib/connection.ts";
+
+const ignore = Deno.build.os !== "windows";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Serves every client with `handler` until the listener closes; resolves when all are done. */
+function serve(listener: Listener, handler: (conn: Connection) => Promise<void>): Promise<void> {
+  return (async () => {
+    const running: Promise<void>[] = [];
+    for await (const conn of listener) {
+      running.push(handler(conn).finally(() => conn.close()));
+    }
+    await Promise.all(running);
+  })();
+}
+
+async function echo(conn: Connection): Promise<void> {
+  for (let message; (message = await conn.receive()) !== null;) await conn.send(message);
+}
+
+function pattern(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+function transport() {
+  return import("../lib/windows.ts").then((module) => module.windowsTransport);
+}
+
+Deno.test({
+  name: "windows: a second server on the same name is refused; the name frees on close",
+  ignore,
+  async fn() {
+    const name = uniqueName("second");
+    const first = await listen({ name });
+    const error = await assertRejects(() => listen({ name }), AddressInUseError);
+    assertStrictEquals(error.message, `another server is already listening on ${name}`);
+    // The refused attempt must not have left an instance behind that a client could reach.
+    const client = await connect({ name, timeout: 2000 });
+    const conn = await first.accept();
+    assert(conn !== null);
+    await client.send("still the first server");
+    assertEquals(decoder.decode((await conn.receive())!), "still the first server");
+    await client.close();
+    await conn.close();
+    first.close();
+    const again = await listen({ name });
+    again.close();
+  },
+});
+
+Deno.test({
+  name: "windows: no server: connect retries until the timeout, then ConnectTimeoutError",
+  ignore,
+  async fn() {
+    const name = uniqueName("absent");
+    const started = Date.now();
+    const error = await assertRejects(() => connect({ name, timeout: 400 }), ConnectTimeoutError);
+    const elapsed = Date.now() - started;
+    assertStrictEquals(error.message, `no server is listening on ${name} (\\\\.\\pipe\\${name})`);
+    assert(elapsed >= 400, `gave up after ${elapsed} ms, before the 400 ms timeout`);
+  },
+});
+
+Deno.test({
+  name: "windows: busy server (maxClients 1): a second client waits, then gets in when one leaves",
+  ignore,
+  async fn() {
+    const name = uniqueName("busy");
+    await using listener = await listen({ name, maxClients: 1 });
+    const server = serve(listener, echo);
+    const first = await connect({ name, timeout: 2000 });
+    await first.send("one");
+    assertEquals(decoder.decode((await first.receive())!), "one");
+
+    const error = await assertRejects(() => connect({ name, timeout: 300 }), ConnectTimeoutError);
+    assertStrictEquals(error.message, `no server is listening on ${name} (\\\\.\\pipe\\${name})`);
+    assert(String((error.cause as Error).message).includes("ERROR_PIPE_BUSY"));
+
+    const second = connect({ name, timeout: 10_000 });
+    await first.close();
+    const conn = await second;
+    await conn.send("two");
+    assertEquals(decoder.decode((await conn.receive())!), "two");
+    await conn.close();
+    listener.close();
+    await server;
+  },
+});
+
+Deno.test({
+  name: "windows: frames far larger than the 64 KiB pipe buffer, in length and nul framing",
+  ignore,
+  async fn() {
+    for (const framing of ["length", "nul"] as const) {
+      const name = uniqueName(`big-${framing}`);
+      await using listener = await listen({ name, framing });
+      const server = serve(listener, echo);
+      const conn = await connect({ name, framing, timeout: 2000 });
+      // nul framing cannot carry NUL bytes: use letters there.
+      const sizes = [256 * 1024 + 7, 3 * 1024 * 1024];
+      const frames = sizes.map((size, i) =>
+        framing === "nul" ? encoder.encode("ab".repeat(size / 2 + 1).slice(0, size)) : pattern(
+          size,
+          i,
+        )
+      );
+      // Sent without awaiting: both are in flight, larger than both pipe buffers together.
+      const sent = frames.map((frame) => conn.send(frame));
+      for (const frame of frames) {
+        const back = await conn.receive();
+        assert(back !== null, `${framing}: the echo of ${frame.length} bytes never came`);
+        assertStrictEquals(back.length, frame.length);
+        assert(back.every((byte, i) => byte === frame[i]), `${framing}: bytes differ`);
+      }
+      await Promise.all(sent);
+      await conn.close();
+      listener.close();
+      await server;
+    }
+  },
+});
+
+Deno.test({
+  name: "windows: ERROR_MORE_DATA: a message longer than the read buffer arrives in order",
+  ignore,
+  async fn() {
+    const windows = await transport();
+    const name = uniqueName("moredata");
+    const { path } = resolveEndpoint(name);
+    const listener = await windows.listen({ name, path });
+    const accepted = listener.accept();
+    const client = await windows.connect({ name, path, timeout: 2000 });
+    const server = await accepted;
+
+    const message = pattern(1000, 7);
+    assertStrictEquals(await client.write(message), message.length);
+    const pieces: Uint8Array[] = [];
+    let total = 0;
+    while (total < message.length) {
+      const buffer = new Uint8Array(64);
+      const count = await server.read(buffer);
+      assert(count !== null && count > 0, "the message ended early");
+      assertLessOrEqual(count, 64);
+      pieces.push(buffer.slice(0, count));
+      total += count;
+    }
+    assertStrictEquals(pieces.length, Math.ceil(message.length / 64));
+    assertEquals(concatAll(pieces), message);
+
+    // Message mode: one read never runs into the next message, however large the buffer.
+    await client.write(encoder.encode("first"));
+    await client.write(encoder.encode("second"));
+    const big = new Uint8Array(4096);
+    assertEquals(decoder.decode(big.subarray(0, (await server.read(big))!)), "first");
+    assertEquals(decoder.decode(big.subarray(0, (await server.read(big))!)), "second");
+
+    client.close();
+    assertStrictEquals(await server.read(big), null);
+    server.close();
+    listener.close();
+  },
+});
+
+Deno.test({
+  name: "windows: closeWrite ends the peer's stream while the other direction stays open",
+  ignore,
+  async fn() {
+    const windows = await transport();
+    const name = uniqueName("halfclose");
+    const { path } = resolveEndpoint(name);
+    const listener = await windows.listen({ name, path });
+    const accepted = listener.accept();
+    const client = await windows.connect({ name, path, timeout: 2000 });
+    const server = await accepted;
+    await client.write(encoder.encode("last words"));
+    await client.closeWrite();
+    const buffer = new Uint8Array(100);
+    assertEquals(decoder.decode(buffer.subarray(0, (await server.read(buffer))!)), "last words");
+    assertStrictEquals(await server.read(buffer), null);
+    await server.write(encoder.encode("reply after the end"));
+    const count = await client.read(buffer);
+    assertEquals(decoder.decode(buffer.subarray(0, count!)), "reply after the end");
+    server.close();
+    assertStrictEquals(await client.read(buffer), null);
+    client.close();
+    listener.close();
+  },
+});
+
+Deno.test({
+  name: "windows: close cancels a pending read and a pending accept",
+  ignore,
+  async fn() {
+    const windows = await transport();
+    const name = uniqueName("cancel");
+    const { path } = resolveEndpoint(name);
+    const listener = await windows.listen({ name, path });
+    const accepted = listener.accept();
+    const client = await windows.connect({ name, path, timeout: 2000 });
+    const server = await accepted;
+    const pending = client.read(new Uint8Array(16));
+    client.close();
+    assertStrictEquals(await pending, null);
+    // The server sees the client gone.
+    assertStrictEquals(await server.read(new Uint8Array(16)), null);
+    server.close();
+
+    const waiting = listener.accept();
+    listener.close();
+    await assertRejects(() => waiting);
+    // The cancelled instance is gone with the listener: the name is free again.
+    const next = await windows.listen({ name, path });
+    next.close();
+  },
+});
+
+Deno.test({
+  name: "windows: the completion-port waiter does not keep a finished program alive",
+  ignore,
+  async fn() {
+    const name = uniqueName("exit");
+    const code = `
+      import { connect, listen } from ${JSON.stringify(LIB_URL)};
+      const name = ${JSON.stringify(name)};
+      const listener = await listen({ name });
+      const accepted = listener.accept();
+      const client = await connect({ name, timeout: 2000 });
+      const conn = await accepted;
+      await client.send("ping");
+      await conn.send(await conn.receive());
+      console.log(new TextDecoder().decode(await client.receive()));
+      // An idle read stays pending until close cancels it.
+      const idle = conn.receive();
+      await client.close();
+      await idle;
+      await conn.close();
+      listener.close();
+      console.log("closed");
+      // No Deno.exit: the program must end because nothing is pending any more.
+    `;
+    await using proc = Proc.eval(code);
+    const output = await withWatchdog(proc, 60_000);
+    assertEquals(output.lines, ["ping", "closed"], output.stderr);
+    assertStrictEquals(output.code, 0, output.stderr);
+  },
+});
+
+// Fails (instead of hanging the suite) if the process does not end in `limit` ms.
+async function withWatchdog(proc: Proc, limit: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      proc.kill();
+      reject(new Error(`the program was still running after ${limit} ms`));
+    }, limit);
+  });
+  try {
+    return await Promise.race([proc.output(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
