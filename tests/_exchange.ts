@@ -43,7 +43,8 @@ const LISTEN_LIMIT_MS = 30_000;
 export async function isolatedEnv(): Promise<
   { env: Record<string, string>; cleanup: () => Promise<void> }
 > {
-  const dir = await Deno.makeTempDir({ prefix: "duct-x-" });
+  // Short names throughout: macOS's TMPDIR alone takes about half of sun_path's 103 bytes.
+  const dir = await Deno.makeTempDir({ prefix: "dx" });
   const env = Deno.env.toObject();
   delete env.XDG_RUNTIME_DIR;
   env.TMPDIR = dir;
@@ -103,7 +104,7 @@ export async function exerciseDuct(server: Launcher, client: Launcher): Promise<
       assertEquals(version.stdout.trim(), `${program} ${config.version}`);
     }
 
-    const name = `x-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    const name = `x${crypto.randomUUID().slice(0, 8)}`;
     const child = new Deno.Command(server.command, {
       args: [...server.prefix, "--name", name, "--json"],
       env,
