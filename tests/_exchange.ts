@@ -146,7 +146,7 @@ export async function exerciseDuct(server: Launcher, client: Launcher): Promise<
       assertStringIncludes(absent.stderr, "no server is listening");
 
       // Windows has no SIGTERM for other processes: TerminateProcess, no graceful exit to check.
-      child.kill("SIGTERM");
+      child.kill(IS_WINDOWS ? "SIGKILL" : "SIGTERM");
       stopped = true;
       const status = await child.status;
       const events = (await stdout).trim().split("\n").map((line) => JSON.parse(line));
