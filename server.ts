@@ -21,6 +21,7 @@ import { VERSION } from "./cli/version.ts";
 const PROGRAM = "duct-server";
 /** The answer of `--reply ack`, as in the original Win32 example. */
 export const ACK = "Message received successfully";
+const ACK_BYTES = new TextEncoder().encode(ACK).length;
 /** Pending reply bytes per client past which the server stops reading from that client. */
 const REPLY_HIGH_WATER = 1024 * 1024;
 
@@ -78,12 +79,20 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
   }
   const idle = values["idle-timeout"] as string | undefined;
   const maxClients = values["max-clients"] as string | undefined;
+  const maxFrame = values["max-frame"] === undefined
+    ? DEFAULT_MAX_FRAME
+    : parseBytes(values["max-frame"] as string, "--max-frame", { max: 0xffff_ffff });
+  // The limit holds both ways (a client with the same --max-frame refuses larger frames), so an
+  // ack that does not fit could never be sent: refuse the combination instead of dropping acks.
+  if (reply === "ack" && maxFrame < ACK_BYTES) {
+    throw new UsageError(
+      `--max-frame must be at least ${ACK_BYTES} bytes with --reply ack (the size of its answer)`,
+    );
+  }
   return {
     name: (values.name as string | undefined) ?? DEFAULT_NAME,
     framing: parseFraming(values.framing),
-    maxFrame: values["max-frame"] === undefined
-      ? DEFAULT_MAX_FRAME
-      : parseBytes(values["max-frame"] as string, "--max-frame", { max: 0xffff_ffff }),
+    maxFrame,
     reply,
     json: values.json === true,
     maxClients: maxClients === undefined ? undefined : parseCount(maxClients, "--max-clients"),

@@ -109,3 +109,8 @@ export async function assertRejects<E extends Error = Error>(
   }
   throw new nodeAssert.AssertionError({ message: "expected the promise to reject" });
 }
+
+/** Asserts that `actual` matches the regular expression `expected`. */
+export function assertMatch(actual: string, expected: RegExp, msg?: string): void {
+  nodeAssert.match(actual, expected, msg);
+}

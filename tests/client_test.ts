@@ -1,0 +1,250 @@
+/**
+ * Integration tests of `client.ts`: the real client against the real server (or a small
+ * scripted server) as subprocesses over a real endpoint.
+ *
+ * @module
+ */
+
+import config from "../deno.json" with { type: "json" };
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import {
+  ACK,
+  assertOneLineError,
+  CLIENT_SCRIPT,
+  endpointPath,
+  hasRawControlBytes,
+  IS_WINDOWS,
+  jsonLines,
+  LIB_URL,
+  Proc,
+  removeSocketFile,
+  runClient,
+  Server,
+  uniqueName,
+} from "./_cli.ts";
+
+const encoder = new TextEncoder();
+const ACK_LINE = `server: ${ACK}`;
+
+/** The texts of every message event the server printed, in order. */
+function messageTexts(server: Server): unknown[] {
+  return server.eventsOf("message").map((e) => e.text ?? { base64: e.base64 });
+}
+
+Deno.test("client: --help and --version", async () => {
+  const help = await runClient(["--help"]);
+  assertEquals(help.code, 0);
+  assert(help.stdout.startsWith("Usage: duct-client [options] [MESSAGE...]"), help.stdout);
+  for (const option of ["--name", "--framing", "--timeout", "--no-reply", "--json", "--version"]) {
+    assertStringIncludes(help.stdout, option);
+  }
+  assertEquals(help.stderr, "");
+
+  for (const flag of ["--version", "-V"]) {
+    const version = await runClient([flag]);
+    assertEquals(version.code, 0);
+    assertEquals(version.stdout, `duct-client ${config.version}\n`);
+    assertEquals(version.stderr, "");
+  }
+});
+
+Deno.test("client: a wrong command line exits 64 with one line on stderr", async () => {
+  const cases: [string[], string][] = [
+    [["--bogus", "hi"], "--bogus"],
+    [["--framing", "csv", "hi"], '--framing must be one of length, line, nul, not "csv"'],
+    [["--timeout", "soon", "hi"], '--timeout takes a number of seconds, not "soon"'],
+    [["--timeout=-1", "hi"], '--timeout takes a number of seconds, not "-1"'],
+    [["--timeout", "-1", "hi"], "--timeout"],
+    [["--max-frame", "1Q", "hi"], "--max-frame takes a byte count"],
+    [["--name"], "--name"],
+    [["--no-reply=yes", "hi"], "--no-reply"],
+  ];
+  for (const [args, text] of cases) {
+    const output = await runClient(args);
+    assertEquals(output.code, 64, `${args.join(" ")}: ${output.stderr}`);
+    assertOneLineError(output, "duct-client", text);
+    assertStringIncludes(output.stderr, "(see --help)");
+  }
+});
+
+Deno.test("client: --timeout with no server exits 2 naming the endpoint", async () => {
+  const name = uniqueName("none");
+  const output = await runClient(["--name", name, "--timeout", "0.2", "hello"]);
+  assertEquals(output.code, 2);
+  assertEquals(
+    output.stderr,
+    `duct-client: error: no server is listening on ${name} (${endpointPath(name)})\n`,
+  );
+  assertEquals(output.stdout, "");
+});
+
+Deno.test("client: waits within --timeout for a server that is not there yet", async () => {
+  const name = uniqueName("late");
+  await using client = Proc.script(CLIENT_SCRIPT, ["--name", name, "--timeout", "30", "early"]);
+  await using server = await Server.start([], { name });
+  const output = await client.output();
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(output.lines, [ACK_LINE]);
+  assertEquals(messageTexts(server), ["early"]);
+});
+
+Deno.test("client: piped stdin: one message per line, \\r\\n, empty and unterminated lines", async () => {
+  await using server = await Server.start();
+  const output = await runClient(["--name", server.name], {
+    input: "one\r\ntwo\n\nthree words\r\nlast without newline",
+  });
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(output.stderr, "");
+  assertEquals(output.stdout, `${ACK_LINE}\n`.repeat(5));
+  assertEquals(messageTexts(server), ["one", "two", "", "three words", "last without newline"]);
+  assertEquals(server.eventsOf("message").map((e) => e.bytes), [3, 3, 0, 11, 20]);
+});
+
+Deno.test("client: positional messages are sent instead of stdin", async () => {
+  await using server = await Server.start();
+  const output = await runClient(["--name", server.name, "hello world", "second", "ünïcode ✓"], {
+    input: "ignored\n",
+  });
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(output.lines, [ACK_LINE, ACK_LINE, ACK_LINE]);
+  assertEquals(messageTexts(server), ["hello world", "second", "ünïcode ✓"]);
+});
+
+Deno.test("client: replies as --json events and as escaped text", async () => {
+  await using server = await Server.start(["--reply", "echo"]);
+  const binary = Uint8Array.of(0xff, 0x01, 0x1b, 0x41, 0x5c);
+  const input = Uint8Array.from([
+    ...binary,
+    0x0a,
+    ...encoder.encode("plain\ntab\there \x1b[1mbold\x7f\n"),
+  ]);
+
+  const json = await runClient(["--name", server.name, "--json"], { input });
+  assertEquals(json.code, 0, json.stderr);
+  assertEquals(jsonLines(json), [
+    { event: "reply", base64: btoa(String.fromCharCode(...binary)) },
+    { event: "reply", text: "plain" },
+    { event: "reply", text: "tab\there \x1b[1mbold\x7f" },
+  ]);
+
+  const human = await runClient(["--name", server.name], { input });
+  assertEquals(human.code, 0, human.stderr);
+  assert(!hasRawControlBytes(human.stdoutBytes), JSON.stringify(human.stdout));
+  assertEquals(human.lines, [
+    "server: \\xff\\x01\\x1bA\\\\",
+    "server: plain",
+    "server: tab\\there \\x1b[1mbold\\x7f",
+  ]);
+});
+
+Deno.test("client: --no-reply sends to a server that never answers", async () => {
+  await using server = await Server.start(["--reply", "none"]);
+  const output = await runClient(["--name", server.name, "--no-reply"], { input: "a\nb\nc\n" });
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(output.stdout, "");
+  assertEquals(output.stderr, "");
+  await server.waitForCount("disconnected", 1);
+  assertEquals(messageTexts(server), ["a", "b", "c"]);
+});
+
+Deno.test("client: each --framing end to end", async (t) => {
+  for (const framing of ["length", "line", "nul"]) {
+    await t.step(framing, async () => {
+      await using server = await Server.start(["--framing", framing, "--reply", "echo"]);
+      const args = ["--name", server.name, "--framing", framing, "--json"];
+      const output = await runClient(args, { input: "alpha\r\n\nbeta gamma\n☃" });
+      assertEquals(output.code, 0, output.stderr);
+      const sent = ["alpha", "", "beta gamma", "☃"];
+      assertEquals(jsonLines(output), sent.map((text) => ({ event: "reply", text })));
+      assertEquals(messageTexts(server), sent);
+
+      // A NUL byte is payload in length and line framing, a delimiter in nul framing.
+      const nul = await runClient(args, { input: "a\0b\n" });
+      if (framing === "nul") {
+        assertEquals(nul.code, 1);
+        assertOneLineError(nul, "duct-client", "cannot contain a NUL byte");
+      } else {
+        assertEquals(nul.code, 0, nul.stderr);
+        assertEquals(jsonLines(nul), [{ event: "reply", text: "a\0b" }]);
+      }
+    });
+  }
+});
+
+Deno.test("client: a message the framing cannot carry exits 1 before sending it", async () => {
+  await using server = await Server.start(["--framing", "line"]);
+  const tooLong = await runClient(["--name", server.name, "--max-frame", "4", "12345"]);
+  assertEquals(tooLong.code, 1);
+  assertOneLineError(
+    tooLong,
+    "duct-client",
+    "frame of 5 bytes is larger than the maximum of 4 bytes (--max-frame)",
+  );
+  const newline = await runClient(["--name", server.name, "--framing", "line", "two\nlines"]);
+  assertEquals(newline.code, 1);
+  assertOneLineError(newline, "duct-client", "cannot contain a newline");
+  await server.waitForCount("disconnected", 2);
+  assertEquals(server.eventsOf("message"), []);
+});
+
+Deno.test("client: the server killed with replies pending: exit 3, N of M not confirmed", async () => {
+  await using server = await Server.start(["--reply", "none"]);
+  await using client = Proc.script(CLIENT_SCRIPT, ["--name", server.name], { stdin: "piped" });
+  await client.write("one\ntwo\nthree\n");
+  await server.waitForCount("message", 3);
+  server.kill("SIGKILL");
+  await server.output();
+  // The client notices once it reads on (here: at the end of its input).
+  await client.closeStdin();
+  const output = await client.output();
+  assertEquals(output.code, 3);
+  assertOneLineError(output, "duct-client", ": 3 of 3 messages were not confirmed");
+  if (!IS_WINDOWS) {
+    assertMatch(output.stderr, /^duct-client: error: the server closed the connection: 3 of 3 /);
+  }
+});
+
+// A server that answers the first two of five messages, says so, then waits to be killed.
+const PARTIAL_SERVER = `
+import { listen } from ${JSON.stringify(LIB_URL)};
+const listener = await listen({ name: Deno.args[0] });
+console.log("listening");
+const conn = await listener.accept();
+for (let i = 0; i < 5; i++) {
+  await conn.receive();
+  if (i < 2) await conn.send("ok");
+}
+console.log("received 5");
+setInterval(() => {}, 1 << 30);
+`;
+
+Deno.test("client: confirmed replies count: 3 of 5 not confirmed when the server dies", async () => {
+  const name = uniqueName("part");
+  await using server = Proc.eval(PARTIAL_SERVER, [name]);
+  try {
+    await server.waitForLine((line) => line === "listening", "the scripted server");
+    await using client = Proc.script(CLIENT_SCRIPT, ["--name", name, "--json"], {
+      stdin: "piped",
+    });
+    await client.write("1\n2\n3\n4\n5\n");
+    await server.waitForLine((line) => line === "received 5", "five messages");
+    await client.until(() => client.lines.length === 2, "two replies");
+    server.kill("SIGKILL");
+    await server.output();
+    await client.closeStdin();
+    const output = await client.output();
+    assertEquals(output.code, 3);
+    assertEquals(jsonLines(output), [
+      { event: "reply", text: "ok" },
+      { event: "reply", text: "ok" },
+    ]);
+    assertMatch(
+      output.stderr,
+      /^duct-client: error: [^\n]*: 3 of 5 messages were not confirmed\n$/,
+    );
+  } finally {
+    server.kill("SIGKILL");
+    await server.output();
+    await removeSocketFile(endpointPath(name));
+  }
+});

@@ -1,0 +1,522 @@
+/**
+ * Integration tests of `server.ts`: the real server, real clients (`client.ts` or raw sockets)
+ * as subprocesses over a real endpoint.
+ *
+ * @module
+ */
+
+import config from "../deno.json" with { type: "json" };
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotStrictEquals,
+  assertStringIncludes,
+} from "./_assert.ts";
+import {
+  ACK,
+  assertOneLineError,
+  CLIENT_SCRIPT,
+  endpointPath,
+  hasRawControlBytes,
+  IS_WINDOWS,
+  jsonLines,
+  LIB_URL,
+  Proc,
+  removeSocketFile,
+  runClient,
+  runServer,
+  Server,
+  uniqueName,
+} from "./_cli.ts";
+
+const UNIX_ONLY = { ignore: IS_WINDOWS };
+const encoder = new TextEncoder();
+
+/** The texts of `server`'s message events for `client`, in printed order. */
+function textsOf(server: Server, client: unknown): string[] {
+  return server.eventsOf("message", client as number).map((e) => String(e.text));
+}
+
+/** Bytes to base64, for comparing with `"base64"` fields. */
+function base64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** Reads from a raw connection until the peer closes it. */
+async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: number[] = [];
+  const buffer = new Uint8Array(4096);
+  try {
+    for (let count; (count = await conn.read(buffer)) !== null;) {
+      chunks.push(...buffer.subarray(0, count));
+    }
+  } catch (error) {
+    // The server may close with our unread bytes pending: a reset, not an end of stream.
+    if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+  }
+  return Uint8Array.from(chunks);
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < data.length;) offset += await conn.write(data.subarray(offset));
+}
+
+Deno.test("server: --help and --version", async () => {
+  const help = await runServer(["--help"]);
+  assertEquals(help.code, 0);
+  assert(help.stdout.startsWith("Usage: duct-server [options]"), help.stdout);
+  for (const option of ["--name", "--framing", "--max-frame", "--reply", "--json", "--version"]) {
+    assertStringIncludes(help.stdout, option);
+  }
+  assertEquals(help.stderr, "");
+
+  for (const flag of ["--version", "-V"]) {
+    const version = await runServer([flag]);
+    assertEquals(version.code, 0);
+    assertEquals(version.stdout, `duct-server ${config.version}\n`);
+    assertEquals(version.stderr, "");
+  }
+});
+
+Deno.test("server: a wrong command line exits 64 with one line on stderr", async () => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "--bogus"],
+    [["--framing", "xml"], '--framing must be one of length, line, nul, not "xml"'],
+    [["--reply", "maybe"], '--reply must be one of ack, echo, none, not "maybe"'],
+    [["--max-frame", "lots"], "--max-frame"],
+    // An ack larger than the limit could never be sent (nor accepted by a like-minded client).
+    [["--max-frame", "28"], "--max-frame must be at least 29 bytes with --reply ack"],
+    [["--name"], "--name"],
+    [["stray"], "stray"],
+  ];
+  for (const [args, text] of cases) {
+    const output = await runServer(args);
+    assertEquals(output.code, 64, `${args.join(" ")}: ${output.stderr}`);
+    assertOneLineError(output, "duct-server", text);
+    assertStringIncludes(output.stderr, "(see --help)");
+  }
+});
+
+Deno.test("server: --json prints one event per line, field by field", async () => {
+  await using server = await Server.start();
+  const client = await runClient(["--name", server.name, "hello", "héllo wörld", ""]);
+  assertEquals(client.code, 0, client.stderr);
+  await server.waitForCount("disconnected", 1);
+
+  // Every stdout line is one JSON object.
+  const events = server.lines.map((line) => JSON.parse(line));
+  assertEquals(events[0], {
+    event: "listening",
+    name: server.name,
+    path: endpointPath(server.name),
+  });
+  const id = events[1].client;
+  assertEquals(typeof id, "number");
+  assertEquals(events.slice(1), [
+    { event: "connected", client: id },
+    { event: "message", client: id, bytes: 5, text: "hello" },
+    { event: "message", client: id, bytes: 13, text: "héllo wörld" },
+    { event: "message", client: id, bytes: 0, text: "" },
+    { event: "disconnected", client: id },
+  ]);
+});
+
+Deno.test("server: non-UTF-8 payloads: base64 in JSON, \\xNN in text, never raw bytes", async () => {
+  // Line 1 is not UTF-8; line 2 is UTF-8 holding control characters (a colour escape, a tab).
+  const binary = Uint8Array.of(0xff, 0x01, 0x6f, 0x6b, 0x1b, 0x5c);
+  const controls = "red\x1b[31m\ttab\x7f";
+  const input = Uint8Array.from([...binary, 0x0a, ...encoder.encode(controls), 0x0a]);
+
+  {
+    await using server = await Server.start();
+    const client = await runClient(["--name", server.name], { input });
+    assertEquals(client.code, 0, client.stderr);
+    await server.waitForCount("disconnected", 1);
+    const [first, second] = server.eventsOf("message");
+    assertEquals(first, {
+      event: "message",
+      client: first.client,
+      bytes: binary.length,
+      base64: base64(binary),
+    });
+    assertEquals(second, {
+      event: "message",
+      client: first.client,
+      bytes: encoder.encode(controls).length,
+      text: controls,
+    });
+  }
+  {
+    await using server = await Server.start([], { json: false });
+    const client = await runClient(["--name", server.name], { input });
+    assertEquals(client.code, 0, client.stderr);
+    await server.waitForLine((line) => / disconnected$/.test(line), "a disconnection");
+    server.kill("SIGKILL");
+    const output = await server.output();
+    assert(!hasRawControlBytes(output.stdoutBytes), JSON.stringify(output.stdout));
+    const id = /^client (\d+) connected$/.exec(output.lines[1])?.[1];
+    assert(id !== undefined, output.stdout);
+    assertEquals(output.lines.slice(1, 5), [
+      `client ${id} connected`,
+      `client ${id}: \\xff\\x01ok\\x1b\\\\`,
+      `client ${id}: red\\x1b[31m\\ttab\\x7f`,
+      `client ${id} disconnected`,
+    ]);
+    assertEquals(
+      output.lines[0],
+      `listening on ${server.name} (${endpointPath(server.name)})`,
+    );
+  }
+});
+
+Deno.test("server: --reply ack, echo and none", async (t) => {
+  const input = Uint8Array.from([...encoder.encode("one\ntwo\n"), 0xfe, 0x0a]);
+
+  await t.step("ack (the default) answers after printing", async () => {
+    await using server = await Server.start();
+    const client = await runClient(["--name", server.name, "--json"], { input });
+    assertEquals(client.code, 0, client.stderr);
+    assertEquals(jsonLines(client), Array(3).fill({ event: "reply", text: ACK }));
+    // Each ack follows its printed message, so all three are printed already.
+    assertEquals(server.eventsOf("message").length, 3);
+  });
+
+  await t.step("echo answers with the message itself", async () => {
+    await using server = await Server.start(["--reply", "echo"]);
+    const client = await runClient(["--name", server.name, "--json"], { input });
+    assertEquals(client.code, 0, client.stderr);
+    assertEquals(jsonLines(client), [
+      { event: "reply", text: "one" },
+      { event: "reply", text: "two" },
+      { event: "reply", base64: "/g==" },
+    ]);
+  });
+
+  await t.step("none answers nothing (clients use --no-reply)", async () => {
+    await using server = await Server.start(["--reply", "none"]);
+    const client = await runClient(["--name", server.name, "--no-reply"], { input });
+    assertEquals(client.code, 0, client.stderr);
+    assertEquals(client.stdout, "");
+    await server.waitForCount("disconnected", 1);
+    const id = server.eventsOf("connected")[0].client;
+    assertEquals(textsOf(server, id).slice(0, 2), ["one", "two"]);
+    assertEquals(server.eventsOf("message", id as number)[2].base64, "/g==");
+  });
+});
+
+Deno.test("server: speaks each framing on the wire", UNIX_ONLY, async (t) => {
+  const cases = [
+    {
+      framing: "length",
+      send: Uint8Array.of(0, 0, 0, 2, 0x68, 0x69, 0, 0, 0, 0),
+      reply: (text: string) => Uint8Array.from([0, 0, 0, text.length, ...encoder.encode(text)]),
+      messages: ["hi", ""],
+    },
+    {
+      framing: "line",
+      send: encoder.encode("hi\r\nthere\n"),
+      reply: (text: string) => encoder.encode(`${text}\n`),
+      messages: ["hi", "there"],
+    },
+    {
+      framing: "nul",
+      send: encoder.encode("hi\0there\0"),
+      reply: (text: string) => encoder.encode(`${text}\0`),
+      messages: ["hi", "there"],
+    },
+  ];
+  for (const { framing, send, reply, messages } of cases) {
+    await t.step(framing, async () => {
+      await using server = await Server.start(["--framing", framing]);
+      const conn = await Deno.connect({ transport: "unix", path: server.path });
+      try {
+        await writeAll(conn, send);
+        await conn.closeWrite();
+        const expected = new Uint8Array(messages.flatMap(() => [...reply(ACK)]));
+        assertEquals(await readToEnd(conn), expected);
+      } finally {
+        conn.close();
+      }
+      await server.waitForCount("disconnected", 1);
+      assertEquals(server.eventsOf("message").map((e) => e.text), messages);
+      assertEquals(server.eventsOf("error"), []);
+    });
+  }
+});
+
+Deno.test("server: a client that breaks the protocol is dropped alone", async () => {
+  await using server = await Server.start(["--max-frame", "64"]);
+  await using steady = Proc.script(
+    CLIENT_SCRIPT,
+    ["--name", server.name, "--json"],
+    { stdin: "piped" },
+  );
+  await steady.write("before\n");
+  const first = await server.waitForEvent((e) => e.text === "before", "the steady client");
+
+  // The client's own limit is the default 16 MiB, so it sends what the server refuses.
+  const breaker = await runClient(["--name", server.name, "x".repeat(100)]);
+  assertEquals(breaker.code, 3, breaker.stderr);
+  assertStringIncludes(breaker.stderr, "1 of 1 messages were not confirmed");
+  const error = await server.waitForEvent((e) => e.event === "error", "the error event");
+  assertNotStrictEquals(error.client, first.client);
+  assertEquals(error, {
+    event: "error",
+    client: error.client,
+    message: "frame of 100 bytes is larger than the maximum of 64 bytes (--max-frame)",
+  });
+  await server.waitForEvent(
+    (e) => e.event === "disconnected" && e.client === error.client,
+    "the breaker's disconnection",
+  );
+  assertEquals(server.eventsOf("message", error.client as number), []);
+
+  await steady.write("after\n");
+  const output = await steady.output();
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(jsonLines(output).length, 2);
+  assertEquals(textsOf(server, first.client), ["before", "after"]);
+});
+
+Deno.test("server: a huge length header is refused without allocating it", UNIX_ONLY, async () => {
+  await using server = await Server.start();
+  const conn = await Deno.connect({ transport: "unix", path: server.path });
+  try {
+    await writeAll(conn, Uint8Array.of(0xff, 0xff, 0xff, 0xff, 1, 2, 3));
+    assertEquals(await readToEnd(conn), new Uint8Array(0));
+  } finally {
+    conn.close();
+  }
+  const error = await server.waitForEvent((e) => e.event === "error", "the error event");
+  assertStringIncludes(String(error.message), "frame of 4294967295 bytes is larger than");
+  // Still serving.
+  const client = await runClient(["--name", server.name, "still there?"]);
+  assertEquals(client.code, 0, client.stderr);
+});
+
+// Connects with the transport itself, writes the first 10 of 100 announced bytes, says "sent"
+// and waits to be killed.
+const PARTIAL_FRAME_CLIENT = `
+import { platformTransport, resolveEndpoint } from ${JSON.stringify(LIB_URL)};
+const endpoint = resolveEndpoint(Deno.args[0]);
+const transport = await platformTransport();
+const conn = await transport.connect({ name: endpoint.name, path: endpoint.path, timeout: 20000 });
+const frame = new Uint8Array(14).fill(0x78);
+frame.set([0, 0, 0, 100]);
+for (let offset = 0; offset < frame.length;) offset += await conn.write(frame.subarray(offset));
+console.log("sent");
+setInterval(() => {}, 1 << 30);
+`;
+
+Deno.test("server: clients killed mid-frame and mid-stream are dropped while others go on", async () => {
+  await using server = await Server.start();
+  await using steady = Proc.script(
+    CLIENT_SCRIPT,
+    ["--name", server.name, "--json"],
+    { stdin: "piped" },
+  );
+  await steady.write("s1\n");
+  const steadyId = (await server.waitForEvent((e) => e.text === "s1", "s1")).client;
+
+  // A raw client dies after half a frame.
+  await using partial = Proc.eval(PARTIAL_FRAME_CLIENT, [server.name]);
+  await partial.waitForLine((line) => line === "sent", "the partial frame");
+  const partialId = (await server.waitForEvent(
+    (e) => e.event === "connected" && e.client !== steadyId,
+    "the partial client's connection",
+  )).client;
+  partial.kill("SIGKILL");
+  await partial.output();
+  await server.waitForEvent(
+    (e) => e.event === "disconnected" && e.client === partialId,
+    "the partial client's disconnection",
+  );
+  const errors = server.eventsOf("error", partialId as number);
+  if (!IS_WINDOWS) {
+    assertEquals(errors, [{
+      event: "error",
+      client: partialId,
+      message: "connection closed in the middle of a frame (10 of 100 bytes)",
+    }]);
+  }
+  assertEquals(server.eventsOf("message", partialId as number), []);
+
+  // A real client dies between messages, with replies still coming to it.
+  await using victim = Proc.script(
+    CLIENT_SCRIPT,
+    ["--name", server.name],
+    { stdin: "piped" },
+  );
+  await victim.write("v1\nv2\n");
+  const victimId = (await server.waitForEvent((e) => e.text === "v2", "v2")).client;
+  victim.kill("SIGKILL");
+  await victim.output();
+  await server.waitForEvent(
+    (e) => e.event === "disconnected" && e.client === victimId,
+    "the killed client's disconnection",
+  );
+
+  // The steady client was served throughout.
+  await steady.write("s2\ns3");
+  const output = await steady.output();
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(jsonLines(output), Array(3).fill({ event: "reply", text: ACK }));
+  assertEquals(textsOf(server, steadyId), ["s1", "s2", "s3"]);
+  assertEquals(textsOf(server, victimId), ["v1", "v2"]);
+});
+
+Deno.test("server: 50 concurrent clients × 200 messages, every reply, per-client order", async () => {
+  const CLIENTS = 50;
+  const MESSAGES = 200;
+  await using server = await Server.start();
+  const expected = Array.from(
+    { length: CLIENTS },
+    (_, c) => Array.from({ length: MESSAGES }, (_, m) => `client-${c} message-${m}`),
+  );
+  const outputs = await Promise.all(
+    expected.map((lines) =>
+      runClient(["--name", server.name, "--json", "--timeout", "30"], {
+        input: lines.join("\n") + "\n",
+      })
+    ),
+  );
+  for (const [c, output] of outputs.entries()) {
+    assertEquals(output.code, 0, `client ${c}: ${output.stderr}`);
+    assertEquals(output.stderr, "");
+    const replies = jsonLines(output);
+    assertEquals(replies.length, MESSAGES, `client ${c}`);
+    assert(
+      replies.every((r) => r.event === "reply" && r.text === ACK && Object.keys(r).length === 2),
+    );
+  }
+
+  await server.waitForCount("disconnected", CLIENTS);
+  const byId = new Map<unknown, string[]>();
+  for (const event of server.eventsOf("message")) {
+    const texts = byId.get(event.client) ?? [];
+    texts.push(String(event.text));
+    byId.set(event.client, texts);
+  }
+  assertEquals(byId.size, CLIENTS);
+  const seen = new Set<number>();
+  for (const texts of byId.values()) {
+    const c = Number(/^client-(\d+) /.exec(texts[0])?.[1]);
+    assert(!seen.has(c), `client ${c} seen on two connections`);
+    seen.add(c);
+    assertEquals(texts, expected[c]);
+  }
+  assertEquals(server.eventsOf("connected").length, CLIENTS);
+  assertEquals(server.eventsOf("error"), []);
+});
+
+Deno.test("server: reclaims the stale socket of a killed server", UNIX_ONLY, async () => {
+  const name = uniqueName("stale");
+  await using dead = await Server.start([], { name });
+  dead.kill("SIGKILL");
+  await dead.output();
+  assert((await Deno.lstat(dead.path)).isSocket, "a killed server leaves its socket file");
+
+  await using server = await Server.start([], { name });
+  const client = await runClient(["--name", name, "after the crash"]);
+  assertEquals(client.code, 0, client.stderr);
+  assertEquals(server.eventsOf("message").map((e) => e.text), ["after the crash"]);
+});
+
+Deno.test("server: refuses to start while another server listens", async () => {
+  await using server = await Server.start();
+  const second = await runServer(["--name", server.name, "--json"]);
+  assertEquals(second.code, 2);
+  assertEquals(
+    second.stderr,
+    `duct-server: error: another server is already listening on ${server.name}\n`,
+  );
+  assertEquals(second.stdout, "");
+
+  // The first server was not disturbed.
+  if (!IS_WINDOWS) assert((await Deno.lstat(server.path)).isSocket);
+  const client = await runClient(["--name", server.name, "still yours"]);
+  assertEquals(client.code, 0, client.stderr);
+  assertEquals(server.eventsOf("message").map((e) => e.text), ["still yours"]);
+});
+
+Deno.test(
+  "server: refuses a path that is not a socket and leaves it untouched",
+  UNIX_ONLY,
+  async () => {
+    const name = uniqueName("file");
+    const path = endpointPath(name);
+    const directory = path.slice(0, path.lastIndexOf("/"));
+    await Deno.mkdir(directory, { recursive: true, mode: 0o700 });
+    await Deno.writeTextFile(path, "precious\n", { mode: 0o644 });
+    try {
+      const output = await runServer(["--name", name]);
+      assertEquals(output.code, 1);
+      assertOneLineError(output, "duct-server", `refusing ${path}: it exists and is not a socket`);
+      const info = await Deno.lstat(path);
+      assert(info.isFile);
+      assertEquals(info.mode! & 0o777, 0o644);
+      assertEquals(await Deno.readTextFile(path), "precious\n");
+    } finally {
+      await Deno.remove(path);
+    }
+  },
+);
+
+Deno.test(
+  "server: SIGTERM drains: exit 0, socket removed, every printed message acked",
+  UNIX_ONLY,
+  async () => {
+    await using server = await Server.start();
+    await using client = Proc.script(
+      CLIENT_SCRIPT,
+      ["--name", server.name, "--json"],
+      { stdin: "piped" },
+    );
+    // Feed the client until the server is gone, so it is sending when the signal comes.
+    let feeding = true;
+    const feeder = (async () => {
+      for (let batch = 0; feeding; batch++) {
+        const lines = Array.from({ length: 50 }, (_, i) => `m${batch * 50 + i}\n`).join("");
+        try {
+          await client.write(lines);
+        } catch {
+          return; // The client exited.
+        }
+      }
+    })();
+    await server.waitForCount("message", 500);
+    server.kill("SIGTERM");
+    const serverOutput = await server.output();
+    feeding = false;
+    await feeder;
+    const clientOutput = await client.output();
+
+    assertEquals(serverOutput.code, 0, serverOutput.stderr);
+    assertEquals(serverOutput.stderr, "");
+    let removed = false;
+    try {
+      await Deno.lstat(server.path);
+    } catch (error) {
+      removed = error instanceof Deno.errors.NotFound;
+    }
+    assert(removed, "the socket file is removed");
+
+    const messages = server.eventsOf("message");
+    assertEquals(messages.map((e) => e.text), messages.map((_, i) => `m${i}`));
+    const replies = jsonLines(clientOutput);
+    assertEquals(replies.length, messages.length, "every printed message was acked");
+    assert(replies.every((r) => r.text === ACK));
+    assertEquals(server.eventsOf("disconnected").length, 1);
+
+    assert(clientOutput.code === 0 || clientOutput.code === 3, clientOutput.stderr);
+    if (clientOutput.code === 3) {
+      const match = /: (\d+) of (\d+) messages were not confirmed\n$/.exec(clientOutput.stderr);
+      assert(match !== null, clientOutput.stderr);
+      const [unconfirmed, sent] = [Number(match[1]), Number(match[2])];
+      assertEquals(sent - unconfirmed, replies.length);
+      assertMatch(clientOutput.stderr, /^duct-client: error: [^\n]+\n$/);
+    }
+    await removeSocketFile(server.path);
+  },
+);
