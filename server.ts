@@ -218,13 +218,14 @@ function serveClient(
         else if (events.congested) await chain.catch(() => {});
       }
     } catch (error) {
-      if (idleExpired) {
-        events.error(id, `idle for more than ${options.idleTimeout! / 1000} seconds`);
-      } else if (!stopping) {
-        events.error(id, failureOf(error).message);
-      }
+      if (!idleExpired && !stopping) events.error(id, failureOf(error).message);
     } finally {
       clearTimeout(idleTimer);
+      // Reported here, not in `catch`: the abort usually ends the pending receive quietly, as if
+      // the client had left, and an idle client dropped without a word is a mystery to debug.
+      if (idleExpired) {
+        events.error(id, `idle for more than ${options.idleTimeout! / 1000} seconds`);
+      }
       try {
         await chain;
       } catch {
