@@ -1,0 +1,252 @@
+/**
+ * Hardening, access: nobody but the server's user reaches its endpoint unless `--allow-others`
+ * says so, and a symlink or foreign-owned file where the socket or its directory should be is
+ * refused, never followed. Unix only (Windows pipe ACLs are tested with the Windows transport).
+ */
+
+import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import {
+  canCreateUsers,
+  NOT_UNIX,
+  OtherUser,
+  removeQuietly,
+  runClient,
+  ServerProcess,
+  tempDir,
+} from "./_hardening.ts";
+
+const ROOT_ONLY = NOT_UNIX || Deno.uid() !== 0;
+const NO_OTHER_USER = NOT_UNIX || !canCreateUsers();
+/** A uid that is not ours, for files made to look foreign (root can chown to any id). */
+const FOREIGN_UID = 65534;
+
+/** A parent directory others may traverse, like `/tmp`, so that duct's own modes are what guard. */
+async function sharedTmp(label: string): Promise<string> {
+  const dir = await tempDir(label);
+  await Deno.chmod(dir, 0o755);
+  return dir;
+}
+
+/** Environment that puts the default socket directory at `${tmp}/duct-UID`. */
+function fallbackEnv(tmp: string): Record<string, string> {
+  return { XDG_RUNTIME_DIR: "", TMPDIR: tmp };
+}
+
+function mode(path: string): number {
+  return (Deno.lstatSync(path).mode ?? 0) & 0o777;
+}
+
+async function serverFails(args: string[], env?: Record<string, string>) {
+  const server = await ServerProcess.start(args, { env, waitListening: false });
+  const status = await server.status;
+  return { code: status.code, stderr: server.stderr, events: server.events };
+}
+
+Deno.test({
+  name: "access: the per-user directory is 0700 and the socket 0600, both owned by the user",
+  ignore: NOT_UNIX,
+  async fn() {
+    const tmp = await sharedTmp("access-modes");
+    try {
+      const directory = `${tmp}/duct-${Deno.uid()}`;
+      // An existing duct directory that others could read is tightened, not trusted as it is.
+      await Deno.mkdir(directory, { mode: 0o755 });
+      await Deno.chmod(directory, 0o755);
+      await using server = await ServerProcess.start(["--name", "modes"], {
+        env: fallbackEnv(tmp),
+      });
+      assertEquals(server.path, `${directory}/modes.sock`);
+      assertEquals(mode(directory).toString(8), "700");
+      assertEquals(mode(server.path).toString(8), "600");
+      assertEquals(Deno.lstatSync(directory).uid, Deno.uid());
+      assertEquals(Deno.lstatSync(server.path).uid, Deno.uid());
+      assert(Deno.lstatSync(server.path).isSocket);
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});
+
+Deno.test({
+  name: "access: another local user gets a permission error and the server logs nothing of it",
+  ignore: NO_OTHER_USER,
+  async fn() {
+    const tmp = await sharedTmp("access-deny");
+    await using other = await OtherUser.create();
+    try {
+      // Guarded by the 0700 directory (the default name) ...
+      await using managed = await ServerProcess.start(["--name", "deny"], {
+        env: fallbackEnv(tmp),
+      });
+      // ... and by the 0600 socket alone, in a directory that anyone may traverse.
+      const open = `${tmp}/open`;
+      await Deno.mkdir(open);
+      await Deno.chmod(open, 0o755);
+      await using chosen = await ServerProcess.start(["--name", `${open}/deny.sock`]);
+      for (const server of [managed, chosen]) {
+        // The other user's default directory has its own uid in it, so it names the path.
+        const result = await runClient(["--name", server.path, "--timeout", "1", "intruder"], {
+          user: other,
+        });
+        assertEquals(result.code, 1, result.stderr);
+        assertStringIncludes(result.stderr, "permission denied");
+        assertStringIncludes(result.stderr, server.path);
+        assertStringIncludes(result.stderr, "--allow-others");
+        // Our own client then is the server's first and only one.
+        const own = await runClient(["--name", server.path, "owner"]);
+        assertEquals(own.code, 0, own.stderr);
+        await server.until(() => server.count("disconnected") > 0, "our client to leave");
+        const seen = server.events.filter((event) => event.event !== "listening");
+        assertEquals(seen.map((event) => [event.event, event.client, event.text]), [
+          ["connected", 1, undefined],
+          ["message", 1, "owner"],
+          ["disconnected", 1, undefined],
+        ]);
+      }
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});
+
+Deno.test({
+  name: "access: --allow-others lets another local user connect (directory 0711, socket 0666)",
+  ignore: NO_OTHER_USER,
+  async fn() {
+    const tmp = await sharedTmp("access-allow");
+    await using other = await OtherUser.create();
+    try {
+      await using server = await ServerProcess.start(["--name", "shared", "--allow-others"], {
+        env: fallbackEnv(tmp),
+      });
+      const directory = `${tmp}/duct-${Deno.uid()}`;
+      assertEquals(mode(directory).toString(8), "711");
+      assertEquals(mode(server.path).toString(8), "666");
+      const result = await runClient(["--name", server.path, "--json", "visitor"], {
+        user: other,
+      });
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(JSON.parse(result.stdout), {
+        event: "reply",
+        text: "Message received successfully",
+      });
+      await server.until(() => server.count("message") === 1, "the visitor's message");
+      assertEquals(server.events.find((event) => event.event === "message")?.text, "visitor");
+      // Others may traverse the directory but not list it.
+      const listing = await new Deno.Command("/usr/bin/setpriv", {
+        args: [`--reuid=${other.uid}`, `--regid=${other.gid}`, "--clear-groups", "ls", directory],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assert(!listing.success, "another user could list the socket directory");
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});
+
+Deno.test({
+  name: "access: a socket directory that is a symlink is refused and its target left untouched",
+  ignore: NOT_UNIX,
+  async fn() {
+    const tmp = await sharedTmp("access-dirlink");
+    try {
+      const target = `${tmp}/elsewhere`;
+      await Deno.mkdir(target);
+      await Deno.chmod(target, 0o755);
+      await Deno.symlink(target, `${tmp}/duct-${Deno.uid()}`);
+      const result = await serverFails(["--name", "linked"], fallbackEnv(tmp));
+      assertEquals(result.code, 1, result.stderr);
+      assertStringIncludes(result.stderr, "symbolic link");
+      assertEquals(result.events, []);
+      assertEquals([...Deno.readDirSync(target)], []);
+      assertEquals(mode(target).toString(8), "755");
+      // The same for a directory the user chose.
+      const chosen = await serverFails(["--name", `${tmp}/duct-${Deno.uid()}/x.sock`]);
+      assertEquals(chosen.code, 1, chosen.stderr);
+      assertStringIncludes(chosen.stderr, "symbolic link");
+      assertEquals([...Deno.readDirSync(target)], []);
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});
+
+Deno.test({
+  name: "access: a symlink at the socket path is refused, never followed nor removed",
+  ignore: NOT_UNIX,
+  async fn() {
+    const tmp = await sharedTmp("access-socklink");
+    try {
+      // A live server elsewhere, and a dangling link: neither may be reached through the link.
+      await using victim = await ServerProcess.start(["--name", `${tmp}/victim.sock`]);
+      for (const target of [victim.path, `${tmp}/nothing-here.sock`]) {
+        const link = `${tmp}/link.sock`;
+        await Deno.symlink(target, link);
+        const result = await serverFails(["--name", link]);
+        assertEquals(result.code, 1, result.stderr);
+        assertStringIncludes(result.stderr, "symbolic link");
+        assert(Deno.lstatSync(link).isSymlink, "the link was removed");
+        await Deno.remove(link);
+      }
+      assert(Deno.lstatSync(victim.path).isSocket);
+      await assertNotFound(`${tmp}/nothing-here.sock`);
+      assertEquals(victim.count("connected"), 0);
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});
+
+async function assertNotFound(path: string): Promise<void> {
+  try {
+    await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  throw new Error(`${path} exists`);
+}
+
+Deno.test({
+  name: "access: a foreign-owned socket directory, socket or file is refused and left alone",
+  ignore: ROOT_ONLY,
+  async fn() {
+    const tmp = await sharedTmp("access-foreign");
+    try {
+      // Another user's directory where ours should be.
+      const directory = `${tmp}/duct-${Deno.uid()}`;
+      await Deno.mkdir(directory, { mode: 0o700 });
+      await Deno.chown(directory, FOREIGN_UID, FOREIGN_UID);
+      const dirResult = await serverFails(["--name", "foreign"], fallbackEnv(tmp));
+      assertEquals(dirResult.code, 1, dirResult.stderr);
+      assertStringIncludes(dirResult.stderr, `belongs to user ${FOREIGN_UID}`);
+      assertEquals([...Deno.readDirSync(directory)], []);
+      assertEquals(Deno.lstatSync(directory).uid, FOREIGN_UID);
+
+      // Another user's (stale) socket at the path.
+      const socketPath = `${tmp}/foreign.sock`;
+      const listener = Deno.listen({ transport: "unix", path: `${tmp}/original.sock` });
+      // A second name for the socket outlives the listener: a stale socket, as after a crash.
+      await Deno.link(`${tmp}/original.sock`, socketPath);
+      listener.close();
+      assert(Deno.lstatSync(socketPath).isSocket);
+      await Deno.chown(socketPath, FOREIGN_UID, FOREIGN_UID);
+      const sockResult = await serverFails(["--name", socketPath]);
+      assertEquals(sockResult.code, 1, sockResult.stderr);
+      assertStringIncludes(sockResult.stderr, `belongs to user ${FOREIGN_UID}`);
+      assertEquals(Deno.lstatSync(socketPath).uid, FOREIGN_UID);
+
+      // A regular file (anyone's) at the path.
+      const filePath = `${tmp}/file.sock`;
+      await Deno.writeTextFile(filePath, "precious");
+      await Deno.chown(filePath, FOREIGN_UID, FOREIGN_UID);
+      const fileResult = await serverFails(["--name", filePath]);
+      assertEquals(fileResult.code, 1, fileResult.stderr);
+      assertStringIncludes(fileResult.stderr, "not a socket");
+      assertEquals(await Deno.readTextFile(filePath), "precious");
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});

@@ -1,0 +1,490 @@
+/**
+ * Hardening, hostile and broken input: each kind is sent to a real `server.ts` over a real
+ * socket; the server drops that client alone with a named error, keeps serving a bystander
+ * client, and never allocates what a length header merely claims.
+ */
+
+import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "./_assert.ts";
+import {
+  closeQuietly,
+  header,
+  NOT_UNIX,
+  procMemory,
+  rawConnect,
+  readToEnd,
+  removeQuietly,
+  ServerProcess,
+  tempDir,
+} from "./_hardening.ts";
+import { Random } from "./_helpers.ts";
+import { connect, type Connection, FrameDecoder, type Framing } from "../lib/mod.ts";
+
+const ACK = "Message received successfully";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A well-behaved client kept connected through the abuse, to show that it is unaffected. */
+class Bystander {
+  #count = 0;
+  private constructor(readonly conn: Connection, readonly echo: boolean) {}
+
+  /** Joins a server started with `args`, in its framing. */
+  static async join(server: ServerProcess, args: string[] = []): Promise<Bystander> {
+    const option = (flag: string) => args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined;
+    const framing = (option("--framing") ?? "length") as Framing;
+    const conn = await connect({ name: server.path, framing, timeout: 5000 });
+    return new Bystander(conn, option("--reply") === "echo");
+  }
+
+  /** One round trip: must come back as the ack (or the echo). */
+  async ping(): Promise<void> {
+    const message = `ping ${++this.#count}`;
+    await this.conn.send(message);
+    const reply = await this.conn.receive();
+    assert(reply !== null, "the bystander lost its connection");
+    assertEquals(decoder.decode(reply), this.echo ? message : ACK);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.conn.close();
+  }
+}
+
+/** Connects a raw peer and returns it with the id the server gave it. */
+async function rawPeer(server: ServerProcess): Promise<{ conn: Deno.UnixConn; id: number }> {
+  const before = server.count("connected");
+  const conn = await rawConnect(server.path);
+  await server.until(() => server.count("connected") > before, "the raw peer to be accepted");
+  const connected = server.events.filter((event) => event.event === "connected");
+  return { conn, id: connected[connected.length - 1].client! };
+}
+
+/** Waits for the server to drop client `id` and returns its error message. */
+async function droppedWith(server: ServerProcess, id: number): Promise<string> {
+  await server.until(() => server.count("disconnected", id) > 0, `client ${id} to be dropped`);
+  const error = server.of(id).find((event) => event.event === "error");
+  assert(error?.message, `no error event for client ${id}`);
+  return error.message;
+}
+
+async function withServer(
+  args: string[],
+  body: (server: ServerProcess, bystander: Bystander) => Promise<void>,
+  options: { json?: boolean } = {},
+): Promise<void> {
+  const dir = await tempDir("input");
+  try {
+    await using server = await ServerProcess.start(["--name", `${dir}/s.sock`, ...args], options);
+    await using bystander = await Bystander.join(server, args);
+    await bystander.ping();
+    await body(server, bystander);
+    await bystander.ping();
+    assert(!server.exited, "the server exited");
+  } finally {
+    await removeQuietly(dir);
+  }
+}
+
+Deno.test({
+  name: "input: a length above --max-frame is refused on the header alone, up to 0xFFFFFFFF",
+  ignore: NOT_UNIX,
+  async fn() {
+    const max = 1024;
+    const random = new Random(0x5eed);
+    const lengths = [max + 1, max + 2, 4096, 65536, 2 ** 24, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 2];
+    for (let i = 0; i < 24; i++) lengths.push(random.int(max + 1, 2 ** 32 - 1));
+    lengths.push(0xffff_ffff);
+    await withServer(["--max-frame", String(max)], async (server, bystander) => {
+      const hwm = procMemory(server.pid, "VmHWM");
+      for (const length of lengths) {
+        const { conn, id } = await rawPeer(server);
+        try {
+          // Only the header: the server must not wait for (or make room for) the payload.
+          await conn.write(header(length));
+          const message = await droppedWith(server, id);
+          assertEquals(
+            message,
+            `frame of ${length} bytes is larger than the maximum of ${max} bytes (--max-frame)`,
+          );
+          assertEquals(await readToEnd(conn), new Uint8Array(0), "the server answered");
+        } finally {
+          closeQuietly(conn);
+        }
+        await bystander.ping();
+      }
+      // The largest allowed frame still goes through.
+      const { conn, id } = await rawPeer(server);
+      try {
+        await conn.write(header(max));
+        await conn.write(new Uint8Array(max).fill(0x61));
+        await server.until(() => server.count("message", id) === 1, "the largest frame");
+        assertEquals(server.of(id).find((event) => event.event === "message")?.bytes, max);
+      } finally {
+        closeQuietly(conn);
+      }
+      // Nothing near the claimed sizes (up to 4 GiB, ~60 GiB in all) was ever resident.
+      assertLessOrEqual(procMemory(server.pid, "VmHWM") - hwm, 64 * 1024 * 1024);
+    });
+  },
+});
+
+Deno.test({
+  name: "input: a header or a frame cut off by end of stream is a named error",
+  ignore: NOT_UNIX,
+  async fn() {
+    const cases: [Uint8Array[], string][] = [
+      [[Uint8Array.of(0, 0)], "connection closed in the middle of a length header (2 of 4 bytes)"],
+      [[Uint8Array.of(0, 0, 0)], "connection closed in the middle of a length header (3 of 4"],
+      [[header(10), encoder.encode("12345")], "in the middle of a frame (5 of 10 bytes)"],
+      [[header(10)], "in the middle of a frame (0 of 10 bytes)"],
+      [[header(2), encoder.encode("ok"), header(70000), new Uint8Array(65536)], "(65536 of 70000"],
+    ];
+    await withServer([], async (server, bystander) => {
+      for (const [parts, expected] of cases) {
+        const { conn, id } = await rawPeer(server);
+        try {
+          for (const part of parts) await conn.write(part);
+          await conn.closeWrite();
+          assertStringIncludes(await droppedWith(server, id), expected);
+        } finally {
+          closeQuietly(conn);
+        }
+        await bystander.ping();
+      }
+      // The whole frame before the cut was still printed.
+      assertEquals(server.events.filter((e) => e.event === "message" && e.text === "ok").length, 1);
+    });
+  },
+});
+
+for (const framing of ["line", "nul"] as const) {
+  Deno.test({
+    name: `input: a ${framing} frame that never ends is cut off past --max-frame`,
+    ignore: NOT_UNIX,
+    async fn() {
+      const max = 1024;
+      await withServer(["--framing", framing, "--max-frame", String(max)], async (server) => {
+        const { conn, id } = await rawPeer(server);
+        // Up to 8 MiB without a delimiter, in small writes; the server hangs up long before.
+        const writing = (async () => {
+          const chunk = new Uint8Array(4096).fill(0x61);
+          try {
+            for (let sent = 0; sent < 8 * 1024 * 1024; sent += chunk.length) {
+              await conn.write(chunk);
+            }
+          } catch {
+            // The server closed the connection: expected.
+          }
+        })();
+        try {
+          const message = await droppedWith(server, id);
+          assert(
+            /^frame of \d+ bytes is larger than the maximum of 1024 bytes/.test(message),
+            message,
+          );
+          await writing;
+        } finally {
+          closeQuietly(conn);
+        }
+        // A frame of exactly --max-frame bytes is fine.
+        const edge = await rawPeer(server);
+        try {
+          const delimiter = framing === "line" ? 0x0a : 0x00;
+          await edge.conn.write(new Uint8Array(max + 1).fill(0x62).fill(delimiter, max));
+          await server.until(() => server.count("message", edge.id) === 1, "the edge frame");
+        } finally {
+          closeQuietly(edge.conn);
+        }
+      });
+    },
+  });
+}
+
+/** Invalid UTF-8, a NUL, ESC and a backslash. */
+const HOSTILE = Uint8Array.of(0x68, 0x69, 0xff, 0xfe, 0x00, 0x1b, 0x5c, 0xc3);
+
+Deno.test({
+  name: "input: invalid UTF-8 is base64 in --json and escaped in human output",
+  ignore: NOT_UNIX,
+  async fn() {
+    await withServer([], async (server) => {
+      const { conn, id } = await rawPeer(server);
+      try {
+        await conn.write(header(HOSTILE.length));
+        await conn.write(HOSTILE);
+        await server.until(() => server.count("message", id) === 1, "the message");
+        const event = server.of(id).find((each) => each.event === "message")!;
+        assertEquals(event.base64, btoa(String.fromCharCode(...HOSTILE)));
+        assertEquals(event.text, undefined);
+        assertEquals(event.bytes, HOSTILE.length);
+      } finally {
+        closeQuietly(conn);
+      }
+    });
+    await withServer([], async (server) => {
+      const { conn } = await rawPeer(server);
+      try {
+        const escapes = encoder.encode("red \x1b[31mALERT\x1b[0m\r\u2028");
+        for (const payload of [HOSTILE, escapes]) {
+          await conn.write(header(payload.length));
+          await conn.write(payload);
+        }
+        const lines = () => server.events.map((event) => event.line!);
+        assert(lines()[0].startsWith("listening on "), lines()[0]);
+        await server.until(() => lines().some((line) => line.includes("ALERT")), "the messages");
+        const shown = lines().filter((line) => /^client \d+: /.test(line));
+        assertEquals(shown.slice(-2), [
+          "client 2: hi\\xff\\xfe\\x00\\x1b\\\\\\xc3",
+          "client 2: red \\x1b[31mALERT\\x1b[0m\\r\\u2028",
+        ]);
+        // Nothing a terminal would act on reached the output.
+        // deno-lint-ignore no-control-regex -- looking for control characters is the point
+        for (const line of lines()) assert(!/[\x00-\x1f\x7f\ufffd\u2028]/.test(line), line);
+      } finally {
+        closeQuietly(conn);
+      }
+    }, { json: false });
+  },
+});
+
+Deno.test({
+  name: "input: --idle-timeout closes a client that sends nothing",
+  ignore: NOT_UNIX,
+  async fn() {
+    const dir = await tempDir("idle");
+    try {
+      await using server = await ServerProcess.start([
+        "--name",
+        `${dir}/s.sock`,
+        "--idle-timeout",
+        "0.3",
+      ]);
+      const { conn, id } = await rawPeer(server);
+      try {
+        assertEquals(await droppedWith(server, id), "idle for more than 0.3 seconds");
+        assertEquals(await readToEnd(conn), new Uint8Array(0));
+      } finally {
+        closeQuietly(conn);
+      }
+      // Later clients are served as usual.
+      await using bystander = await Bystander.join(server);
+      await bystander.ping();
+    } finally {
+      await removeQuietly(dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "input: a client sending one byte per second is served, as are others meanwhile; " +
+    "without --idle-timeout a silent client stays",
+  ignore: NOT_UNIX,
+  async fn() {
+    await withServer([], async (server, bystander) => {
+      const silent = await connect({ name: server.path });
+      await server.until(() => server.count("connected") === 2, "the silent client");
+      try {
+        const slow = await rawPeer(server);
+        try {
+          const frame = Uint8Array.of(...header(1), 0x7a);
+          for (const [index, byte] of frame.entries()) {
+            // The pace of the attack itself, not a synchronisation.
+            if (index > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+            await slow.conn.write(Uint8Array.of(byte));
+            await bystander.ping();
+          }
+          await server.until(() => server.count("message", slow.id) === 1, "the slow message");
+          const reply = new Uint8Array(4 + ACK.length);
+          for (let got = 0; got < reply.length;) {
+            const count = await slow.conn.read(reply.subarray(got));
+            assert(count !== null, "the slow client was dropped");
+            got += count;
+          }
+          assertEquals(decoder.decode(reply.subarray(4)), ACK);
+        } finally {
+          closeQuietly(slow.conn);
+        }
+        // The silent client, quiet for the seconds above, was not closed (no idle timeout).
+        await silent.send("still here");
+        assertEquals(decoder.decode((await silent.receive())!), ACK);
+      } finally {
+        await silent.close();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "input: a client that never reads while the server echoes 200 MiB — server memory " +
+    "stays bounded and another client keeps its replies",
+  ignore: NOT_UNIX,
+  async fn() {
+    const dir = await tempDir("flood");
+    const frameSize = 1024 * 1024;
+    const frames = 200;
+    try {
+      await using server = await ServerProcess.start([
+        "--name",
+        `${dir}/s.sock`,
+        "--reply",
+        "echo",
+      ]);
+      await using other = await connect({ name: server.path });
+      await other.send("warm up");
+      await other.receive();
+      const baseline = procMemory(server.pid, "VmRSS");
+      const flooder = await connect({ name: server.path });
+      await server.until(() => server.count("connected") === 2, "the flooder to be accepted");
+      const flooderId = 2;
+      try {
+        // Distinct frames (each starts with its number) so that the echoes can be checked.
+        const sends: Promise<void>[] = [];
+        for (let i = 0; i < frames; i++) {
+          const frame = new Uint8Array(frameSize).fill(0x61);
+          frame.set(encoder.encode(String(i).padStart(8, "0")));
+          sends.push(flooder.send(frame));
+        }
+        // While the flooder reads nothing, the other client's round trips go on. They also pace
+        // a bounded wait for the server to stop reading the flooder, the one thing here that has
+        // no event: its message count unchanged over 20 round trips.
+        let rounds = 0;
+        for (let quiet = 0, last = -1; quiet < 20; rounds++) {
+          assert(rounds < 5000, "the server never stopped reading the flooder");
+          await other.send(`round ${rounds}`);
+          assertEquals(decoder.decode((await other.receive())!), `round ${rounds}`);
+          const taken = server.count("message", flooderId);
+          assert(taken < frames, "the server took all 200 MiB from a client that reads nothing");
+          quiet = taken === last ? quiet + 1 : 0;
+          last = taken;
+        }
+        const stalled = procMemory(server.pid, "VmRSS");
+        assertLessOrEqual(stalled - baseline, 64 * 1024 * 1024, `RSS grew ${stalled - baseline}`);
+        // Now read: every echo comes back whole and in order.
+        for (let i = 0; i < frames; i++) {
+          const echo = await flooder.receive();
+          assert(echo !== null, `the flooder was dropped after ${i} echoes`);
+          assertEquals(echo.length, frameSize);
+          assertEquals(decoder.decode(echo.subarray(0, 8)), String(i).padStart(8, "0"));
+        }
+        await Promise.all(sends);
+      } finally {
+        await flooder.close();
+      }
+      const peak = procMemory(server.pid, "VmHWM");
+      assertLessOrEqual(peak - baseline, 128 * 1024 * 1024, `peak RSS grew ${peak - baseline}`);
+    } finally {
+      await removeQuietly(dir);
+    }
+  },
+});
+
+/** What a receiver of `stream` sees: the frames before any error, and the error's message. */
+function reference(stream: Uint8Array, framing: Framing, maxFrame: number) {
+  const decoder = new FrameDecoder({ framing, maxFrame });
+  const frames: Uint8Array[] = [];
+  decoder.push(stream);
+  try {
+    for (let frame; (frame = decoder.next()) !== undefined;) frames.push(frame);
+    const last = decoder.end();
+    if (last !== undefined) frames.push(last);
+    return { frames, error: undefined };
+  } catch (error) {
+    return { frames, error: (error as Error).message };
+  }
+}
+
+function encodeAll(payloads: Uint8Array[], framing: Framing): Uint8Array {
+  const parts = payloads.flatMap((payload) =>
+    framing === "length"
+      ? [header(payload.length), payload]
+      : [payload, Uint8Array.of(framing === "line" ? 0x0a : 0x00)]
+  );
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+// In delimiter framings the size in "frame of N bytes" depends on how reads were cut.
+const normalise = (message: string | undefined) =>
+  message?.replace(/^frame of \d+ bytes/, "frame of N bytes");
+
+for (const framing of ["length", "line", "nul"] as const) {
+  Deno.test({
+    name: `input: property — random bytes and random splits of valid ${framing} streams ` +
+      "reach the server as whole frames or one named error",
+    ignore: NOT_UNIX,
+    async fn() {
+      const maxFrame = 4096;
+      const seed = 0xd0c7 + framing.length;
+      const random = new Random(seed);
+      const delimiter = framing === "nul" ? 0x00 : 0x0a;
+      await withServer(
+        ["--framing", framing, "--max-frame", String(maxFrame), "--reply", "echo"],
+        async (server) => {
+          for (let round = 0; round < 60; round++) {
+            const payloads: Uint8Array[] = [];
+            for (let i = random.int(0, 12); i > 0; i--) {
+              const payload = random.bytes(random.int(0, random.next() < 0.1 ? 5000 : 300));
+              if (framing !== "length") {
+                for (let j = 0; j < payload.length; j++) {
+                  if (payload[j] === delimiter) payload[j] = 0x41;
+                }
+              }
+              payloads.push(payload);
+            }
+            let stream = encodeAll(payloads, framing);
+            // Three rounds in four end badly: random bytes; a cut-off stream; or a frame that
+            // may be too long (a header claiming up to 8000 bytes, or a run without delimiter).
+            const ending = random.int(0, 3);
+            if (ending === 1) {
+              stream = Uint8Array.of(...stream, ...random.bytes(random.int(1, 6000)));
+            } else if (ending === 2 && stream.length > 0) {
+              stream = stream.slice(0, random.int(0, stream.length - 1));
+            } else if (ending === 3) {
+              const tail = framing === "length"
+                ? [...header(random.int(0, 8000)), ...random.bytes(random.int(0, 9000))]
+                : new Array(random.int(1, 9000)).fill(0x7a);
+              stream = Uint8Array.of(...stream, ...tail);
+            }
+            const expected = reference(stream, framing, maxFrame);
+            const context = `${framing} seed ${seed} round ${round}`;
+            const { conn, id } = await rawPeer(server);
+            try {
+              const echoes = (async () => {
+                const echoer = new FrameDecoder({ framing, maxFrame });
+                echoer.push(await readToEnd(conn));
+                const got: Uint8Array[] = [];
+                for (let frame; (frame = echoer.next()) !== undefined;) got.push(frame);
+                return got;
+              })();
+              try {
+                for (let offset = 0; offset < stream.length;) {
+                  const size = random.next() < 0.3 ? 1 : random.int(1, 2048);
+                  await conn.write(stream.subarray(offset, offset + size));
+                  offset += size;
+                }
+                await conn.closeWrite();
+              } catch {
+                // The server hung up on garbage before everything was written.
+              }
+              const got = await echoes;
+              await server.until(() => server.count("disconnected", id) > 0, context);
+              const error = server.of(id).find((event) => event.event === "error")?.message;
+              assertEquals(normalise(error), normalise(expected.error), context);
+              // An echo goes through the framing again (`line` strips one more trailing CR).
+              const echoed = reference(encodeAll(expected.frames, framing), framing, maxFrame);
+              assertEquals(got.length, echoed.frames.length, context);
+              got.forEach((frame, i) => assertEquals(frame, echoed.frames[i], context));
+            } finally {
+              closeQuietly(conn);
+            }
+          }
+        },
+      );
+    },
+  });
+}
