@@ -25,6 +25,8 @@ export const ACK = "Message received successfully";
 
 /** Longest a test waits for an expected output line before failing (a guard, not a sync). */
 const WAIT_LIMIT_MS = 45_000;
+/** Longest {@linkcode runScript} lets a process run before killing it (a guard, not a sync). */
+const RUN_LIMIT_MS = 90_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -99,7 +101,7 @@ export class Proc implements AsyncDisposable {
 
   /** Runs `deno ARGS…`. */
   constructor(args: string[], options: ProcOptions = {}) {
-    this.#label = args.slice(0, 3).join(" ");
+    this.#label = args[0] === "eval" ? "deno eval (snippet)" : args.slice(2, 5).join(" ");
     this.#child = new Deno.Command(Deno.execPath(), {
       args,
       stdin: options.stdin ?? "null",
@@ -396,8 +398,19 @@ export async function runScript(
   });
   // Written concurrently with reading the output, so large inputs cannot deadlock.
   const writing = input === undefined ? Promise.resolve() : proc.write(input).catch(() => {});
-  const [output] = await Promise.all([proc.output(), writing]);
-  return output;
+  // A hung process fails its test (through the exit status) instead of hanging the suite.
+  let hung = false;
+  const guard = setTimeout(() => {
+    hung = true;
+    proc.kill("SIGKILL");
+  }, RUN_LIMIT_MS);
+  try {
+    const [output] = await Promise.all([proc.output(), writing]);
+    if (hung) output.stderr += `\n[killed by the test: still running after ${RUN_LIMIT_MS} ms]`;
+    return output;
+  } finally {
+    clearTimeout(guard);
+  }
 }
 
 /** Runs `client.ts ARGS…` to completion. */

@@ -85,6 +85,7 @@ Deno.test("client: waits within --timeout for a server that is not there yet", a
   const output = await client.output();
   assertEquals(output.code, 0, output.stderr);
   assertEquals(output.lines, [ACK_LINE]);
+  await server.waitForCount("disconnected", 1);
   assertEquals(messageTexts(server), ["early"]);
 });
 
@@ -96,6 +97,7 @@ Deno.test("client: piped stdin: one message per line, \\r\\n, empty and untermin
   assertEquals(output.code, 0, output.stderr);
   assertEquals(output.stderr, "");
   assertEquals(output.stdout, `${ACK_LINE}\n`.repeat(5));
+  await server.waitForCount("disconnected", 1);
   assertEquals(messageTexts(server), ["one", "two", "", "three words", "last without newline"]);
   assertEquals(server.eventsOf("message").map((e) => e.bytes), [3, 3, 0, 11, 20]);
 });
@@ -107,6 +109,7 @@ Deno.test("client: positional messages are sent instead of stdin", async () => {
   });
   assertEquals(output.code, 0, output.stderr);
   assertEquals(output.lines, [ACK_LINE, ACK_LINE, ACK_LINE]);
+  await server.waitForCount("disconnected", 1);
   assertEquals(messageTexts(server), ["hello world", "second", "ünïcode ✓"]);
 });
 
@@ -156,6 +159,7 @@ Deno.test("client: each --framing end to end", async (t) => {
       assertEquals(output.code, 0, output.stderr);
       const sent = ["alpha", "", "beta gamma", "☃"];
       assertEquals(jsonLines(output), sent.map((text) => ({ event: "reply", text })));
+      await server.waitForCount("disconnected", 1);
       assertEquals(messageTexts(server), sent);
 
       // A NUL byte is payload in length and line framing, a delimiter in nul framing.

@@ -178,8 +178,8 @@ Deno.test("server: --reply ack, echo and none", async (t) => {
     const client = await runClient(["--name", server.name, "--json"], { input });
     assertEquals(client.code, 0, client.stderr);
     assertEquals(jsonLines(client), Array(3).fill({ event: "reply", text: ACK }));
-    // Each ack follows its printed message, so all three are printed already.
-    assertEquals(server.eventsOf("message").length, 3);
+    await server.waitForCount("disconnected", 1);
+    assertEquals(server.eventsOf("message").map((e) => e.text ?? e.base64), ["one", "two", "/g=="]);
   });
 
   await t.step("echo answers with the message itself", async () => {
@@ -276,6 +276,10 @@ Deno.test("server: a client that breaks the protocol is dropped alone", async ()
   const output = await steady.output();
   assertEquals(output.code, 0, output.stderr);
   assertEquals(jsonLines(output).length, 2);
+  await server.waitForEvent(
+    (e) => e.event === "disconnected" && e.client === first.client,
+    "the steady client's disconnection",
+  );
   assertEquals(textsOf(server, first.client), ["before", "after"]);
 });
 
@@ -362,6 +366,10 @@ Deno.test("server: clients killed mid-frame and mid-stream are dropped while oth
   const output = await steady.output();
   assertEquals(output.code, 0, output.stderr);
   assertEquals(jsonLines(output), Array(3).fill({ event: "reply", text: ACK }));
+  await server.waitForEvent(
+    (e) => e.event === "disconnected" && e.client === steadyId,
+    "the steady client's disconnection",
+  );
   assertEquals(textsOf(server, steadyId), ["s1", "s2", "s3"]);
   assertEquals(textsOf(server, victimId), ["v1", "v2"]);
 });
@@ -420,6 +428,7 @@ Deno.test("server: reclaims the stale socket of a killed server", UNIX_ONLY, asy
   await using server = await Server.start([], { name });
   const client = await runClient(["--name", name, "after the crash"]);
   assertEquals(client.code, 0, client.stderr);
+  await server.waitForCount("disconnected", 1);
   assertEquals(server.eventsOf("message").map((e) => e.text), ["after the crash"]);
 });
 
@@ -437,6 +446,8 @@ Deno.test("server: refuses to start while another server listens", async () => {
   if (!IS_WINDOWS) assert((await Deno.lstat(server.path)).isSocket);
   const client = await runClient(["--name", server.name, "still yours"]);
   assertEquals(client.code, 0, client.stderr);
+  // (The refused server's probe may show up as a client that connects and leaves at once.)
+  await server.waitForEvent((e) => e.text === "still yours", "the message");
   assertEquals(server.eventsOf("message").map((e) => e.text), ["still yours"]);
 });
 
