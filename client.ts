@@ -91,6 +91,18 @@ class Ledger {
   /** Set once no more replies can come (peer closed, or a protocol error). */
   ended: string | undefined;
   #waiter: PromiseWithResolvers<void> | undefined;
+  readonly #end = Promise.withResolvers<void>();
+
+  /** Settles once no more replies can come. */
+  get whenEnded(): Promise<void> {
+    return this.#end.promise;
+  }
+
+  end(reason: string): void {
+    this.ended ??= reason;
+    this.#end.resolve();
+    this.update();
+  }
 
   update(): void {
     this.#waiter?.resolve();
@@ -118,15 +130,17 @@ async function readReplies(conn: Connection, ledger: Ledger, out: LineWriter, js
       );
       ledger.update();
     }
-    ledger.ended = "the server closed the connection";
+    ledger.end("the server closed the connection");
   } catch (error) {
-    ledger.ended = failureOf(error).message;
+    ledger.end(failureOf(error).message);
   }
-  ledger.update();
 }
 
-/** Messages to send: the positional arguments, else stdin's lines. */
-async function* messagesOf(options: ClientOptions, interactive: boolean) {
+/**
+ * Messages to send: the positional arguments, else stdin's lines. Stops early once `stop`
+ * settles, so a client whose server left does not sit waiting for more input.
+ */
+async function* messagesOf(options: ClientOptions, interactive: boolean, stop: Promise<void>) {
   const encoder = new TextEncoder();
   if (options.messages.length > 0) {
     for (const message of options.messages) yield encoder.encode(message);
@@ -139,7 +153,12 @@ async function* messagesOf(options: ClientOptions, interactive: boolean) {
   try {
     for (;;) {
       if (interactive) await Deno.stdout.write(encoder.encode(PROMPT));
-      const { value, done } = await reader.read();
+      const next = await Promise.race([reader.read(), stop.then(() => undefined)]);
+      if (next === undefined) {
+        reader.cancel().catch(() => {});
+        return;
+      }
+      const { value, done } = next;
       if (done) {
         // End the prompt's line so the shell prompt starts on a fresh one.
         if (interactive) await Deno.stdout.write(encoder.encode("\n"));
@@ -164,8 +183,10 @@ async function run(options: ClientOptions): Promise<number> {
   const ledger = new Ledger();
   const replies = options.reply ? readReplies(conn, ledger, out, options.json) : undefined;
   let sendError: unknown;
+  // Set when the server went away before the input ran out.
+  let cutShort = false;
   try {
-    for await (const message of messagesOf(options, interactive)) {
+    for await (const message of messagesOf(options, interactive, ledger.whenEnded)) {
       // A message the framing cannot carry is the user's mistake, not a lost message.
       encodeFrame(message, options);
       const sending = conn.send(message);
@@ -179,6 +200,7 @@ async function run(options: ClientOptions): Promise<number> {
       }
       if (sendError !== undefined || ledger.ended !== undefined) break;
     }
+    cutShort = ledger.ended !== undefined;
     await conn.flush().catch(() => {});
     if (sendError === undefined && ledger.ended === undefined) {
       // Half-close where the transport can, so the server sees the end of input.
@@ -191,14 +213,15 @@ async function run(options: ClientOptions): Promise<number> {
     await out.flush();
   }
   const unconfirmed = options.reply ? ledger.sent - ledger.confirmed : 0;
-  if (sendError !== undefined || unconfirmed > 0) {
+  if (sendError !== undefined || unconfirmed > 0 || cutShort) {
     const reason = sendError !== undefined
       ? failureOf(sendError).message
       : ledger.ended ?? "the connection closed";
     const count = options.reply ? unconfirmed : "some";
+    const rest = cutShort ? "; the rest of the input was not sent" : "";
     return reportError(
       PROGRAM,
-      `${reason}: ${count} of ${ledger.sent} messages were not confirmed`,
+      `${reason}: ${count} of ${ledger.sent} messages were not confirmed${rest}`,
       EXIT_UNCONFIRMED,
     );
   }

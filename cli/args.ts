@@ -61,7 +61,7 @@ export function parseArgs(
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     // node:util's messages carry advice meant for Node scripts; keep the first sentence.
-    throw new UsageError(text.split(/\. (?=[A-Z])/)[0].replace(/\.$/, ""));
+    throw new UsageError(text.split(/\.\s+(?=[A-Z])|\n/)[0].replace(/\.$/, ""));
   }
 }
 

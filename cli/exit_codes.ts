@@ -35,6 +35,10 @@ export function failureOf(error: unknown): { status: number; message: string } {
     return { status: EXIT_UNAVAILABLE, message: error.message };
   }
   if (error instanceof DuctError) return { status: EXIT_FAILURE, message: error.message };
+  if (error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset) {
+    // The OS text ("Broken pipe (os error 32)") does not say who left.
+    return { status: EXIT_FAILURE, message: "the peer closed the connection" };
+  }
   if (error instanceof Deno.errors.PermissionDenied) {
     return { status: EXIT_FAILURE, message: `permission denied: ${error.message}` };
   }
