@@ -164,6 +164,25 @@ export class Proc implements AsyncDisposable {
     });
   }
 
+  /**
+   * Resolves with the exit status without closing stdin (a process that must end on its own);
+   * rejects after the guard time.
+   */
+  async waitForExit(what: string): Promise<Deno.CommandStatus> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(this.#failure(what, `still running after ${WAIT_LIMIT_MS} ms`)),
+        WAIT_LIMIT_MS,
+      );
+    });
+    try {
+      return await Promise.race([this.#status, guard]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Resolves with the first stdout line (already read or coming) for which `match` holds. */
   async waitForLine(match: (line: string) => boolean, what: string): Promise<string> {
     let found: string | undefined;

@@ -244,11 +244,35 @@ Deno.test("client: confirmed replies count: 3 of 5 not confirmed when the server
     ]);
     assertMatch(
       output.stderr,
-      /^duct-client: error: [^\n]*: 3 of 5 messages were not confirmed\n$/,
+      // The client may notice the server left before its stdin ends: then it says so too.
+      /^duct-client: error: [^\n]*: 3 of 5 messages were not confirmed(; the rest of the input was not sent)?\n$/,
     );
   } finally {
     server.kill("SIGKILL");
     await server.output();
     await removeSocketFile(endpointPath(name));
   }
+});
+
+Deno.test({
+  name: "client: stops waiting for input once the server has gone",
+  ignore: IS_WINDOWS,
+  async fn() {
+    const name = uniqueName("gone");
+    await using server = await Server.start(["--name", name]);
+    await using client = Proc.script(CLIENT_SCRIPT, ["--name", name, "--json"], {
+      stdin: "piped",
+    });
+    await client.write("first\n");
+    await client.until(() => client.lines.length === 1, "the first reply");
+    server.kill("SIGTERM");
+    // stdin stays open: the client must end on its own, like `tail -f | duct-client`.
+    await client.waitForExit("the client ending while its stdin is open");
+    const output = await client.output();
+    assertEquals(output.code, 3);
+    assertMatch(
+      output.stderr,
+      /^duct-client: error: the server closed the connection: 0 of 1 messages were not confirmed; the rest of the input was not sent\n$/,
+    );
+  },
 });
