@@ -1,0 +1,54 @@
+/**
+ * The README's quick start through `deno task`: the tasks must carry every permission the
+ * programs need (a missing `--allow-net` once broke `deno task server` while `-A` tests passed).
+ */
+
+import { assertEquals, assertStringIncludes } from "./_assert.ts";
+import { ACK, IS_WINDOWS, uniqueName } from "./_cli.ts";
+
+const ROOT = new URL("..", import.meta.url);
+
+function task(args: string[], stdin: "null" | "piped" = "null") {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", ...args],
+    cwd: ROOT,
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.releaseLock();
+  return text.split("\n")[0];
+}
+
+Deno.test({
+  name: "tasks: `deno task server` and `deno task client` exchange a message as the README shows",
+  ignore: IS_WINDOWS, // stopping `deno task` relies on SIGTERM being forwarded
+  async fn() {
+    const name = uniqueName("task");
+    const server = task(["server", "--name", name, "--json"]);
+    try {
+      const listening = JSON.parse(await firstLine(server.stdout));
+      assertEquals(listening.event, "listening");
+      const client = await task(["client", "--name", name, "hello"]).output();
+      assertEquals(new TextDecoder().decode(client.stderr), "");
+      assertEquals(client.code, 0);
+      assertStringIncludes(new TextDecoder().decode(client.stdout), `server: ${ACK}`);
+    } finally {
+      server.kill("SIGTERM");
+      const status = await server.status;
+      await server.stderr.cancel();
+      assertEquals(status.code, 0, "the server stops cleanly on SIGTERM");
+    }
+  },
+});
