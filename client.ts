@@ -219,9 +219,14 @@ async function run(options: ClientOptions): Promise<number> {
       : ledger.ended ?? "the connection closed";
     const count = options.reply ? unconfirmed : "some";
     const rest = cutShort ? "; the rest of the input was not sent" : "";
+    // A server at its --max-clients limit accepts and hangs up at once; nothing on the wire tells
+    // that from a crash, so a hang-up before any answer gets a hint.
+    const hint = options.reply && ledger.confirmed === 0 && ledger.ended !== undefined
+      ? " (the server hung up before answering any: is it at its --max-clients limit?)"
+      : "";
     return reportError(
       PROGRAM,
-      `${reason}: ${count} of ${ledger.sent} messages were not confirmed${rest}`,
+      `${reason}: ${count} of ${ledger.sent} messages were not confirmed${hint}${rest}`,
       EXIT_UNCONFIRMED,
     );
   }
