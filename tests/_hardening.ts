@@ -482,3 +482,95 @@ async function userdel(name: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A running `client.ts` (or any Deno script) with piped stdin and its output collected. */
+export class ClientProcess {
+  readonly child: Deno.ChildProcess;
+  readonly status: Promise<Deno.CommandStatus>;
+  stdout = "";
+  stderr = "";
+  #exited = false;
+  #wake: PromiseWithResolvers<void> = Promise.withResolvers();
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+
+  /** Starts `deno run --allow-all [denoArgs] SCRIPT args` (the script defaults to the client). */
+  constructor(args: string[], options: { denoArgs?: string[]; script?: string } = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", ...options.denoArgs ?? [], options.script ?? CLIENT, ...args],
+      env: { NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#writer = this.child.stdin.getWriter();
+    const pump = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        this[key] += chunk;
+        this.#notify();
+      }
+    };
+    const pumps = Promise.all([
+      pump(this.child.stdout, "stdout"),
+      pump(this.child.stderr, "stderr"),
+    ]);
+    const failsafe = setTimeout(() => this.kill("SIGKILL"), FAILSAFE_MS);
+    this.status = this.child.status.then(async (status) => {
+      clearTimeout(failsafe);
+      await pumps;
+      this.#exited = true;
+      this.#notify();
+      return status;
+    });
+  }
+
+  /** Writes `text` to stdin; false if the process no longer reads it. */
+  async write(text: string): Promise<boolean> {
+    try {
+      await this.#writer.write(new TextEncoder().encode(text));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes stdin. */
+  async closeStdin(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } catch {
+      // The process is gone.
+    }
+  }
+
+  /** Resolves once `condition()` holds, re-checked on output; rejects if the process exits. */
+  async until(condition: () => boolean, what: string): Promise<void> {
+    while (!condition()) {
+      if (this.#exited) {
+        throw new Error(`the process exited before ${what}; stderr: ${this.stderr}`);
+      }
+      await this.#wake.promise;
+    }
+  }
+
+  /** Sends `signal` (ignored if the process is gone). */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  }
+
+  /** Kills the process if it still runs and waits for it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    this.kill("SIGKILL");
+    await this.status;
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = Promise.withResolvers();
+    wake.resolve();
+  }
+}
