@@ -5,12 +5,28 @@
  * @module
  */
 
-import { ConnectionClosedError } from "./errors.ts";
-import { DEFAULT_MAX_FRAME, encodeFrame, FrameDecoder, type Framing } from "./framing.ts";
+import { ConnectionClosedError, FrameTooLargeError } from "./errors.ts";
+import {
+  concat,
+  DEFAULT_MAX_FRAME,
+  directTarget,
+  encodeFrame,
+  FrameDecoder,
+  type Framing,
+} from "./framing.ts";
 import type { ByteConn } from "./transport.ts";
 
-/** Size of each read from the transport. */
-const READ_SIZE = 64 * 1024;
+/**
+ * Size of a connection's first read. Small, because every connection waiting for data holds a
+ * read buffer: a server with a thousand idle clients should not hold a thousand large ones.
+ */
+const READ_MIN = 4 * 1024;
+/** Reads grow, doubling each time one comes back full, up to this size. */
+const READ_MAX = 256 * 1024;
+/** Small frames are copied back to back into buffers of this size, each written at once. */
+const RUN_SIZE = 64 * 1024;
+/** Bytes of the `length` framing's header. */
+const HEADER_BYTES = 4;
 /** Unsent bytes past which `writable` waits for the transport (backpressure). */
 const WRITABLE_HIGH_WATER = 1024 * 1024;
 /** Frames at least this large are written from the caller's buffer instead of being copied. */
@@ -29,8 +45,15 @@ export interface ConnectionOptions {
   writePerFrame?: boolean;
 }
 
+// The frames of one batch, as the writes that will carry them. Small frames are copied into
+// `run` (an owned buffer) as they are sent, so that a batch of many frames costs few writes and
+// no per-frame allocation; large payloads are written from the caller's buffer.
 interface Batch {
   parts: Uint8Array[];
+  run: Uint8Array | undefined;
+  // `run[runStart, runUsed)` holds bytes not yet moved into `parts`.
+  runStart: number;
+  runUsed: number;
   promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -64,6 +87,12 @@ export class Connection implements AsyncDisposable {
   #ended = false;
   #closed = false;
   #reading: Promise<void> | undefined;
+  // The last read buffer, reused while the decoder holds none of its bytes.
+  #readBuffer: Uint8Array | undefined;
+  #readSize = READ_MIN;
+  #afterDirect = false;
+  // A run buffer whose batch is written, ready for the next batch.
+  #spare: Uint8Array | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
@@ -102,22 +131,48 @@ export class Connection implements AsyncDisposable {
     }
     if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
     const payload = typeof message === "string" ? encoder.encode(message) : message;
-    let parts: Uint8Array[];
-    try {
-      parts = encodeFrame(payload, this.#options);
-    } catch (error) {
-      return Promise.reject(error);
+    const { framing, maxFrame, writePerFrame } = this.#options;
+    // Validate before touching the batch: a refused frame leaves no trace.
+    let parts: Uint8Array[] | undefined;
+    if (framing === "length" && !writePerFrame) {
+      if (payload.length > maxFrame) {
+        return Promise.reject(new FrameTooLargeError(payload.length, maxFrame));
+      }
+    } else {
+      try {
+        parts = encodeFrame(payload, this.#options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     let batch = this.#batch;
     if (batch === undefined) {
       batch = this.#batch = newBatch();
       this.#tail = batch.promise;
     }
-    for (const part of parts) {
-      batch.parts.push(part);
-      this.#pendingBytes += part.length;
+    if (parts === undefined) {
+      // The `length` header (see `encodeFrame`), written in place instead of allocated.
+      const run = this.#reserve(batch, HEADER_BYTES);
+      const at = batch.runUsed;
+      const size = payload.length;
+      run[at] = size >>> 24;
+      run[at + 1] = (size >>> 16) & 0xff;
+      run[at + 2] = (size >>> 8) & 0xff;
+      run[at + 3] = size & 0xff;
+      batch.runUsed += HEADER_BYTES;
+      this.#append(batch, payload);
+      this.#pendingBytes += HEADER_BYTES + size;
+    } else if (writePerFrame) {
+      closeRun(batch);
+      const frame = concat(parts);
+      batch.parts.push(frame);
+      this.#pendingBytes += frame.length;
+    } else {
+      for (const part of parts) {
+        this.#append(batch, part);
+        this.#pendingBytes += part.length;
+      }
     }
-    if (this.#options.writePerFrame) batch.parts.push(FRAME_END);
     if (!this.#flushing) {
       this.#flushing = true;
       // Let the current task queue more frames before the first write.
@@ -228,7 +283,25 @@ export class Connection implements AsyncDisposable {
   }
 
   async #fill(): Promise<void> {
-    const buffer = new Uint8Array(READ_SIZE);
+    // Frames are copies (see `FrameDecoder`), so once the decoder holds no bytes, nothing refers
+    // to the previous buffer and it can take the next read: no allocation per read.
+    // A large frame is read straight into its own buffer, saving a copy of every byte.
+    let buffer = directTarget(this.#decoder, READ_MAX);
+    const direct = buffer !== undefined;
+    if (buffer === undefined) {
+      let reusable = this.#readBuffer;
+      if (
+        reusable === undefined || reusable.length < this.#readSize || this.#decoder.buffered > 0
+      ) {
+        reusable = this.#readBuffer = new Uint8Array(this.#readSize);
+      }
+      // Right after a large frame, read the next header alone: if it announces another large
+      // frame, the whole payload then goes straight into that frame's buffer.
+      buffer = this.#afterDirect && this.#decoder.buffered === 0
+        ? reusable.subarray(0, HEADER_BYTES)
+        : reusable;
+    }
+    this.#afterDirect = direct;
     let count: number | null;
     try {
       count = await this.#conn.read(buffer);
@@ -241,18 +314,45 @@ export class Connection implements AsyncDisposable {
       this.#last = this.#decoder.end();
       return;
     }
+    if (count === buffer.length && buffer === this.#readBuffer) {
+      this.#readSize = Math.min(this.#readSize * 2, READ_MAX);
+    }
     this.#decoder.push(count === buffer.length ? buffer : buffer.subarray(0, count));
+  }
+
+  // Copies a small piece into the batch's run, or adds a large one as a write of its own.
+  #append(batch: Batch, part: Uint8Array): void {
+    if (part.length >= COPY_LIMIT) {
+      closeRun(batch);
+      batch.parts.push(part);
+      return;
+    }
+    this.#reserve(batch, part.length).set(part, batch.runUsed);
+    batch.runUsed += part.length;
+  }
+
+  // The batch's run, with room for `size` more bytes (`size` ≤ COPY_LIMIT < RUN_SIZE).
+  #reserve(batch: Batch, size: number): Uint8Array {
+    if (batch.run !== undefined && batch.runUsed + size <= batch.run.length) return batch.run;
+    closeRun(batch);
+    batch.run = this.#spare ?? new Uint8Array(RUN_SIZE);
+    this.#spare = undefined;
+    batch.runStart = batch.runUsed = 0;
+    return batch.run;
   }
 
   async #flush(): Promise<void> {
     while (this.#batch !== undefined) {
       const batch = this.#batch;
       this.#batch = undefined;
+      closeRun(batch);
       try {
-        for (const chunk of chunksOf(batch.parts, this.#options.writePerFrame)) {
-          await writeAll(this.#conn, chunk);
-          this.#pendingBytes -= chunk.length;
+        for (const part of batch.parts) {
+          await writeAll(this.#conn, part);
+          this.#pendingBytes -= part.length;
         }
+        // Written: the run buffer can carry the next batch.
+        this.#spare ??= batch.run;
         batch.resolve();
       } catch (error) {
         this.#writeError = this.#closed
@@ -267,45 +367,18 @@ export class Connection implements AsyncDisposable {
   }
 }
 
-// Marks a frame boundary inside a batch when each frame needs its own write.
-const FRAME_END = new Uint8Array(0);
-
 function newBatch(): Batch {
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   // A sender that does not await must not see an unhandled rejection.
   promise.catch(() => {});
-  return { parts: [], promise, resolve, reject };
+  return { parts: [], run: undefined, runStart: 0, runUsed: 0, promise, resolve, reject };
 }
 
-// Groups a batch's pieces into writes: small pieces merged, large ones written as they are.
-function* chunksOf(parts: Uint8Array[], perFrame: boolean): Generator<Uint8Array> {
-  let run: Uint8Array[] = [];
-  let runBytes = 0;
-  const merged = () => {
-    const out = new Uint8Array(runBytes);
-    let offset = 0;
-    for (const part of run) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    run = [];
-    runBytes = 0;
-    return out;
-  };
-  for (const part of parts) {
-    if (part === FRAME_END) {
-      if (runBytes > 0) yield merged();
-      continue;
-    }
-    if (part.length >= COPY_LIMIT && !perFrame) {
-      if (runBytes > 0) yield merged();
-      yield part;
-      continue;
-    }
-    run.push(part);
-    runBytes += part.length;
-  }
-  if (runBytes > 0) yield merged();
+// Moves the bytes copied into the run so far into the batch's writes.
+function closeRun(batch: Batch): void {
+  if (batch.runUsed === batch.runStart) return;
+  batch.parts.push(batch.run!.subarray(batch.runStart, batch.runUsed));
+  batch.runStart = batch.runUsed;
 }
 
 async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {

@@ -74,6 +74,18 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
 }
 
 /**
+ * For `Connection` only (`mod.ts` does not export it): the buffer the next read from the
+ * transport should fill, when a `length` frame of at least `minimum` bytes is partly received
+ * (the unfilled tail of that frame's own buffer), else `undefined`. Give the bytes read there to
+ * `push` as a prefix of that tail: the frame is then returned without being copied, which is
+ * what keeps bulk transfers near the speed of a raw socket (see bench/README.md).
+ *
+ * Unlike `push`, this allocates the frame's full announced size at once; the header was already
+ * checked against `maxFrame`, so a connection never holds more than one frame of that limit.
+ */
+export let directTarget: (decoder: FrameDecoder, minimum: number) => Uint8Array | undefined;
+
+/**
  * Incremental frame decoder: feed it chunks cut anywhere, take whole frames out. It never
  * allocates more than it has been given, whatever a length header claims.
  *
@@ -100,6 +112,14 @@ export class FrameDecoder {
   // Delimiter framings: chunks before `#scanChunk` (`#scanBase` bytes) hold no delimiter.
   #scanChunk = 0;
   #scanBase = 0;
+  // Length framing, large frame: its own buffer, read into directly, and how much of it is filled.
+  // While it is set, every buffered byte is in it and `#chunks` is empty.
+  #direct: Uint8Array | undefined;
+  #directFilled = 0;
+
+  static {
+    directTarget = (decoder, minimum) => decoder.#directTarget(minimum);
+  }
 
   /** Creates a decoder; see {@linkcode FramingOptions}. */
   constructor(options: FramingOptions = {}) {
@@ -116,6 +136,17 @@ export class FrameDecoder {
   /** Adds received bytes. The decoder keeps a reference: do not reuse `chunk`. */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    const direct = this.#direct;
+    if (direct !== undefined) {
+      const size = Math.min(chunk.length, this.#want - this.#directFilled);
+      const inPlace = chunk.buffer === direct.buffer &&
+        chunk.byteOffset === direct.byteOffset + this.#directFilled;
+      if (!inPlace) direct.set(chunk.subarray(0, size), this.#directFilled);
+      this.#directFilled += size;
+      this.#buffered += size;
+      if (size === chunk.length) return;
+      chunk = chunk.subarray(size);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
   }
@@ -154,6 +185,13 @@ export class FrameDecoder {
       this.#want = size;
     }
     if (this.#buffered < this.#want) return undefined;
+    if (this.#direct !== undefined) {
+      const frame = this.#direct;
+      this.#direct = undefined;
+      this.#buffered -= this.#want;
+      this.#want = -1;
+      return frame;
+    }
     const frame = this.#take(this.#want);
     this.#want = -1;
     return frame;
@@ -216,8 +254,19 @@ export class FrameDecoder {
     return this.#gather(size, true);
   }
 
-  #gather(size: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(size);
+  #directTarget(minimum: number): Uint8Array | undefined {
+    if (this.#direct === undefined) {
+      if (this.#framing !== "length" || this.#want < minimum) return undefined;
+      if (this.#buffered >= this.#want) return undefined;
+      const filled = this.#buffered;
+      this.#direct = this.#gather(filled, true, new Uint8Array(this.#want));
+      this.#directFilled = filled;
+      this.#buffered = filled;
+    }
+    return this.#direct.subarray(this.#directFilled);
+  }
+
+  #gather(size: number, consume: boolean, out = new Uint8Array(size)): Uint8Array {
     let filled = 0;
     let offset = this.#offset;
     for (const chunk of this.#chunks) {

@@ -1,0 +1,89 @@
+/**
+ * Benchmark driver for a raw Deno Unix socket (`Deno.listen`/`Deno.connect`) with no framing:
+ * the ceiling duct's framing is measured against. The server echoes bytes as they come, or
+ * counts bytes until the client half-closes.
+ *
+ * @module
+ */
+
+import { main, type Params } from "./_driver.mjs";
+
+/** Read size of the raw server and client: the same as duct's. */
+const READ_SIZE = 64 * 1024;
+
+interface Client {
+  conn: Deno.UnixConn;
+  buffer: Uint8Array;
+}
+
+// One write of every message of a repetition: built once, outside the timed loop.
+let batch: Uint8Array | undefined;
+
+await main({
+  serve(mode: "echo" | "sink", path: string) {
+    const listener = Deno.listen({ transport: "unix", path });
+    let connections = 0;
+    (async () => {
+      for await (const conn of listener) {
+        connections++;
+        (mode === "echo" ? echo(conn) : sink(conn)).catch(() => {}).finally(() => connections--);
+      }
+    })();
+    return Promise.resolve({
+      connections: () => connections,
+      close: () => listener.close(),
+    });
+  },
+  async open(path: string): Promise<Client> {
+    const conn = await Deno.connect({ transport: "unix", path });
+    return { conn, buffer: new Uint8Array(READ_SIZE) };
+  },
+  async roundTrip({ conn, buffer }: Client, message: Uint8Array) {
+    await writeAll(conn, message);
+    for (let got = 0; got < message.length;) {
+      const count = await conn.read(buffer);
+      if (count === null) throw new Error("the server closed the connection");
+      got += count;
+    }
+  },
+  async stream({ conn, buffer }: Client, message: Uint8Array, count: number, params: Params) {
+    if (params.write === "once") {
+      if (batch?.length !== message.length * count) batch = repeat(message, count);
+      await writeAll(conn, batch);
+    } else {
+      for (let i = 0; i < count; i++) await writeAll(conn, message);
+    }
+    await conn.closeWrite();
+    let reply = "";
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      reply += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    const expected = String(message.length * count);
+    if (reply !== expected) throw new Error(`the server counted ${reply} of ${expected} bytes`);
+  },
+  close: ({ conn }: Client) => conn.close(),
+});
+
+async function echo(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(READ_SIZE);
+  for (let n; (n = await conn.read(buffer)) !== null;) await writeAll(conn, buffer.subarray(0, n));
+  conn.close();
+}
+
+async function sink(conn: Deno.Conn): Promise<void> {
+  const buffer = new Uint8Array(READ_SIZE);
+  let bytes = 0;
+  for (let n; (n = await conn.read(buffer)) !== null;) bytes += n;
+  await writeAll(conn, new TextEncoder().encode(String(bytes)));
+  conn.close();
+}
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < data.length;) offset += await conn.write(data.subarray(offset));
+}
+
+function repeat(message: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(message.length * count);
+  for (let i = 0; i < count; i++) out.set(message, i * message.length);
+  return out;
+}
