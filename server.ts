@@ -38,7 +38,7 @@ Options:
                          echo: answer with the message itself; none: answer nothing (default: ack)
   --json                 print one JSON object per event instead of text
   --max-clients N        serve at most N clients at once (default: no limit)
-  --idle-timeout SECS    close a client that sends nothing for SECS seconds (default: off)
+  --idle-timeout SECS    close a client that completes no message for SECS seconds (default: off)
   --allow-others         let other local users connect (default: only you)
   -h, --help             show this help and exit
   -V, --version          print the version and exit
