@@ -334,8 +334,8 @@ export function fdCount(pid: number): number {
   return count;
 }
 
-/** A field of `/proc/PID/status` in bytes, such as `VmRSS` or `VmHWM`. */
-export function procMemory(pid: number, field: "VmRSS" | "VmHWM"): number {
+/** A field of `/proc/PID/status` in bytes, such as `VmRSS`, `VmHWM` or `VmSize`. */
+export function procStatus(pid: number, field: "VmRSS" | "VmHWM" | "VmSize"): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
   assert(match, `no ${field} in /proc/${pid}/status`);

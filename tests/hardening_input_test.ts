@@ -9,7 +9,7 @@ import {
   closeQuietly,
   header,
   NOT_UNIX,
-  procMemory,
+  procStatus,
   rawConnect,
   readToEnd,
   removeQuietly,
@@ -95,7 +95,7 @@ Deno.test({
     for (let i = 0; i < 24; i++) lengths.push(random.int(max + 1, 2 ** 32 - 1));
     lengths.push(0xffff_ffff);
     await withServer(["--max-frame", String(max)], async (server, bystander) => {
-      const hwm = procMemory(server.pid, "VmHWM");
+      const hwm = procStatus(server.pid, "VmHWM");
       for (const length of lengths) {
         const { conn, id } = await rawPeer(server);
         try {
@@ -123,7 +123,48 @@ Deno.test({
         closeQuietly(conn);
       }
       // Nothing near the claimed sizes (up to 4 GiB, ~60 GiB in all) was ever resident.
-      assertLessOrEqual(procMemory(server.pid, "VmHWM") - hwm, 64 * 1024 * 1024);
+      assertLessOrEqual(procStatus(server.pid, "VmHWM") - hwm, 64 * 1024 * 1024);
+    });
+  },
+});
+
+Deno.test({
+  name: "input: headers claiming --max-frame on 64 connections make the server reserve nothing",
+  ignore: NOT_UNIX || Deno.build.os !== "linux",
+  async fn() {
+    const claimed = 16 * 1024 * 1024;
+    const peers = 64;
+    await withServer([], async (server, bystander) => {
+      // Virtual size, not RSS: a zero-filled allocation costs no resident page until written,
+      // yet 64 of them would still be a gigabyte promised to whoever announces frames.
+      const before = procStatus(server.pid, "VmSize");
+      const held: { conn: Deno.UnixConn; id: number }[] = [];
+      let grown: number;
+      try {
+        for (let i = 0; i < peers; i++) {
+          const peer = await rawPeer(server);
+          held.push(peer);
+          await peer.conn.write(header(claimed));
+        }
+        // Served after the headers, which arrived first.
+        await bystander.ping();
+        grown = procStatus(server.pid, "VmSize") - before;
+      } finally {
+        for (const { conn } of held) closeQuietly(conn);
+      }
+      // Each error says the server had parsed the header (0 of the claimed bytes received).
+      for (const { id } of held) {
+        assertEquals(
+          await droppedWith(server, id),
+          `connection closed in the middle of a frame (0 of ${claimed} bytes)`,
+        );
+      }
+      assertLessOrEqual(
+        grown,
+        256 * 1024 * 1024,
+        `the server's virtual memory grew ${grown} bytes for frames it was only promised: ` +
+          "memory must follow the bytes that arrive, not what a header claims",
+      );
     });
   },
 });
@@ -276,6 +317,44 @@ Deno.test({
 });
 
 Deno.test({
+  name: "input: --idle-timeout also closes a client trickling a frame it never completes",
+  ignore: NOT_UNIX,
+  async fn() {
+    const dir = await tempDir("trickle");
+    try {
+      await using server = await ServerProcess.start([
+        "--name",
+        `${dir}/s.sock`,
+        "--idle-timeout",
+        "0.5",
+      ]);
+      const { conn, id } = await rawPeer(server);
+      try {
+        // A byte every 100 ms keeps the socket busy, but no message ever completes: the timeout
+        // counts from the last whole message, so this cannot hold a place forever.
+        await conn.write(header(1000));
+        let sent = 0;
+        while (server.count("disconnected", id) === 0) {
+          assert(sent < 100, "the trickling client was never closed");
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          try {
+            await conn.write(Uint8Array.of(0x61));
+          } catch {
+            break; // Closed by the server.
+          }
+          sent++;
+        }
+        assertEquals(await droppedWith(server, id), "idle for more than 0.5 seconds");
+      } finally {
+        closeQuietly(conn);
+      }
+    } finally {
+      await removeQuietly(dir);
+    }
+  },
+});
+
+Deno.test({
   name: "input: a client sending one byte per second is served, as are others meanwhile; " +
     "without --idle-timeout a silent client stays",
   ignore: NOT_UNIX,
@@ -332,7 +411,7 @@ Deno.test({
       await using other = await connect({ name: server.path });
       await other.send("warm up");
       await other.receive();
-      const baseline = procMemory(server.pid, "VmRSS");
+      const baseline = procStatus(server.pid, "VmRSS");
       const flooder = await connect({ name: server.path });
       await server.until(() => server.count("connected") === 2, "the flooder to be accepted");
       const flooderId = 2;
@@ -357,7 +436,7 @@ Deno.test({
           quiet = taken === last ? quiet + 1 : 0;
           last = taken;
         }
-        const stalled = procMemory(server.pid, "VmRSS");
+        const stalled = procStatus(server.pid, "VmRSS");
         assertLessOrEqual(stalled - baseline, 64 * 1024 * 1024, `RSS grew ${stalled - baseline}`);
         // Now read: every echo comes back whole and in order.
         for (let i = 0; i < frames; i++) {
@@ -370,7 +449,7 @@ Deno.test({
       } finally {
         await flooder.close();
       }
-      const peak = procMemory(server.pid, "VmHWM");
+      const peak = procStatus(server.pid, "VmHWM");
       assertLessOrEqual(peak - baseline, 128 * 1024 * 1024, `peak RSS grew ${peak - baseline}`);
     } finally {
       await removeQuietly(dir);
