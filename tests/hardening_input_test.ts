@@ -124,9 +124,12 @@ Deno.test({
         closeQuietly(conn);
       }
       // Nothing near the claimed sizes (up to 4 GiB, ~60 GiB in all) was ever resident.
-      assertLessOrEqual(procStatus(server.pid, "VmHWM") - hwm, 64 * 1024 * 1024);
+      // (Thresholds leave room for the runtime's own growth; most claims are over a gigabyte.)
+      const resident = procStatus(server.pid, "VmHWM") - hwm;
+      assertLessOrEqual(resident, 128 * 1024 * 1024, `peak resident memory grew ${resident}`);
       // Not even reserved (a zero-filled allocation is virtual until written).
-      assertLessOrEqual(procStatus(server.pid, "VmSize") - size, 64 * 1024 * 1024);
+      const reserved = procStatus(server.pid, "VmSize") - size;
+      assertLessOrEqual(reserved, 512 * 1024 * 1024, `virtual memory grew ${reserved}`);
     });
   },
 });
