@@ -20,6 +20,8 @@ export const SERVER: string = `${ROOT}server.ts`;
 export const CLIENT: string = `${ROOT}client.ts`;
 /** Unix-only tests are ignored on Windows (and under Wine). */
 export const NOT_UNIX: boolean = Deno.build.os === "windows";
+/** Tests that read `/proc` run on Linux only. */
+export const NOT_LINUX: boolean = Deno.build.os !== "linux";
 /** A hang becomes a failure after this long (a failsafe, never a synchronisation). */
 export const FAILSAFE_MS = 90_000;
 
@@ -344,7 +346,12 @@ export function procStatus(pid: number, field: "VmRSS" | "VmHWM" | "VmSize"): nu
 
 /** A unique, private temporary directory; remove it with {@linkcode removeQuietly}. */
 export function tempDir(label: string): Promise<string> {
-  return Deno.makeTempDir({ prefix: `duct-${label}-` });
+  // Under /tmp on Unix: macOS's per-user $TMPDIR is long enough to push a socket path past
+  // sun_path's 104 bytes.
+  return Deno.makeTempDir({
+    dir: Deno.build.os === "windows" ? undefined : "/tmp",
+    prefix: `duct-${label}-`,
+  });
 }
 
 /** Removes a path recursively, ignoring one that is gone. */

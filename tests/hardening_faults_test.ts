@@ -10,6 +10,7 @@ import {
   closeQuietly,
   fdCount,
   header,
+  NOT_LINUX,
   NOT_UNIX,
   rawConnect,
   removeQuietly,
@@ -184,7 +185,7 @@ Deno.test({
 
 Deno.test({
   name: "faults: 5,000 connect/disconnect cycles leak no file descriptor",
-  ignore: NOT_UNIX || Deno.build.os !== "linux",
+  ignore: NOT_LINUX,
   fn: () =>
     withDir("cycles", async (dir) => {
       await using server = await ServerProcess.start(["--name", `${dir}/s.sock`]);
