@@ -121,8 +121,10 @@ Deno.test({
         server.kill("SIGKILL");
         await server.status;
         feeding = false;
+        // (A client stops reading its input once the server is gone, so the feeders end.)
+        await Promise.all(feeders);
+        for (const client of clients) await client.closeStdin();
         for (const [index, client] of clients.entries()) {
-          // The client ends on its own, although its stdin is still open.
           const status = await client.status;
           assertEquals(status.code, 3, client.stderr);
           const match = /: (\d+) of (\d+) messages were not confirmed/.exec(client.stderr);
@@ -141,7 +143,6 @@ Deno.test({
           // (A batch still being written may have been read in part.)
           assert(sent <= written[index] + 500, `sent ${sent} of ${written[index]}+ lines`);
         }
-        await Promise.all(feeders);
       } finally {
         for (const client of clients) await client[Symbol.asyncDispose]();
         await server.stop();
