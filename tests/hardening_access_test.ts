@@ -139,6 +139,13 @@ Deno.test({
         stderr: "null",
       }).output();
       assert(!listing.success, "another user could list the socket directory");
+      // The relaxation lasts as long as that server: the next one without the flag tightens it.
+      await server.stop();
+      await using strict = await ServerProcess.start(["--name", "shared"], {
+        env: fallbackEnv(tmp),
+      });
+      assertEquals(mode(directory).toString(8), "700");
+      assertEquals(mode(strict.path).toString(8), "600");
     } finally {
       await removeQuietly(tmp);
     }
