@@ -52,6 +52,9 @@ async function listenUnix(options: TransportListenOptions): Promise<ByteListener
   await prepareDirectory(directoryOf(path), options);
   await reclaimStale(path, name);
   let listener: Deno.UnixListener;
+  // Born owner-only: with a lax umask the socket would otherwise be open to every local user
+  // until the chmod below, in a directory that others may reach (one the user chose).
+  const restoreUmask = ownerOnlyUmask();
   try {
     listener = Deno.listen({ transport: "unix", path });
   } catch (error) {
@@ -59,6 +62,8 @@ async function listenUnix(options: TransportListenOptions): Promise<ByteListener
       throw new AddressInUseError(`another server is already listening on ${name}`);
     }
     throw mapError(error, path);
+  } finally {
+    restoreUmask();
   }
   await Deno.chmod(path, options.allowOthers ? SHARED_SOCKET_MODE : PRIVATE_SOCKET_MODE);
   const identity = await Deno.lstat(path);
@@ -125,6 +130,19 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", aborted, { once: true });
   });
+}
+
+// Sets a umask under which new files are owner-only, and returns how to put the old one back.
+// The umask is process-wide, so it is held only around one synchronous call. Without
+// `--allow-sys` it stays as it is, and the chmod after binding is the only guard.
+function ownerOnlyUmask(): () => void {
+  let previous: number;
+  try {
+    previous = Deno.umask(0o177);
+  } catch {
+    return () => {};
+  }
+  return () => void Deno.umask(previous);
 }
 
 function directoryOf(path: string): string {
