@@ -73,6 +73,10 @@ export interface SpawnOptions {
   json?: boolean;
   /** Wait for the `listening` event. Default `true`. */
   waitListening?: boolean;
+  /** Options for `deno run` itself, such as `--preload`. */
+  denoArgs?: string[];
+  /** Run under this umask (through `/bin/sh`). */
+  umask?: number;
 }
 
 /** A running `server.ts`, its output collected as events. */
@@ -101,8 +105,25 @@ export class ServerProcess {
   /** Starts `server.ts` with `args` and waits until it listens. */
   static async start(args: string[], options: SpawnOptions = {}): Promise<ServerProcess> {
     const json = options.json ?? true;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", SERVER, ...(json ? ["--json"] : []), ...args],
+    const deno = [
+      Deno.execPath(),
+      "run",
+      "--allow-all",
+      ...options.denoArgs ?? [],
+      SERVER,
+      ...(json ? ["--json"] : []),
+      ...args,
+    ];
+    // A umask is set by a shell that then becomes the server (same pid).
+    const [program, ...programArgs] = options.umask === undefined ? deno : [
+      "/bin/sh",
+      "-c",
+      `umask ${options.umask.toString(8).padStart(3, "0")}; exec "$@"`,
+      "sh",
+      ...deno,
+    ];
+    const child = new Deno.Command(program, {
+      args: programArgs,
       env: { NO_COLOR: "1", ...options.env },
       stdin: "null",
       stdout: "piped",

@@ -16,6 +16,7 @@ import {
 } from "./_hardening.ts";
 
 const ROOT_ONLY = NOT_UNIX || Deno.uid() !== 0;
+const LISTEN_PROBE = new URL("./_listen_probe.ts", import.meta.url).pathname;
 const NO_OTHER_USER = NOT_UNIX || !canCreateUsers();
 /** A uid that is not ours, for files made to look foreign (root can chown to any id). */
 const FOREIGN_UID = 65534;
@@ -61,6 +62,32 @@ Deno.test({
       assertEquals(Deno.lstatSync(directory).uid, Deno.uid());
       assertEquals(Deno.lstatSync(server.path).uid, Deno.uid());
       assert(Deno.lstatSync(server.path).isSocket);
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});
+
+Deno.test({
+  name: "access: the socket is owner-only from the moment it is bound, even under umask 000",
+  ignore: NOT_UNIX,
+  async fn() {
+    const tmp = await sharedTmp("access-umask");
+    try {
+      // A directory anyone may reach, where only the socket's own mode guards it.
+      await using server = await ServerProcess.start(["--name", `${tmp}/s.sock`], {
+        umask: 0,
+        denoArgs: ["--preload", LISTEN_PROBE],
+      });
+      assertStringIncludes(server.stderr, "duct-test: socket bound with mode 600");
+      assertEquals(mode(server.path).toString(8), "600");
+      // With --allow-others too: opened up deliberately, after binding, never by the umask.
+      await using allowed = await ServerProcess.start(
+        ["--name", `${tmp}/shared.sock`, "--allow-others"],
+        { umask: 0, denoArgs: ["--preload", LISTEN_PROBE] },
+      );
+      assertStringIncludes(allowed.stderr, "duct-test: socket bound with mode 600");
+      assertEquals(mode(allowed.path).toString(8), "666");
     } finally {
       await removeQuietly(tmp);
     }
