@@ -45,11 +45,12 @@ else
   args=(test -A "${extra[@]}" "${targets[@]}")
 fi
 
+limit=${DUCT_WINE_TIMEOUT:-1500}
 say "deno.exe ${args[*]}"
 started=$(date +%s)
 status=0
 # The inner shell sees its arguments as "$@": ROOT, MOUNT_POINT, PROJECT, VERSION, DENO ARGS...
-unshare --mount --propagation private -- sh -c '
+timeout --kill-after=30 "$limit" unshare --mount --propagation private -- sh -c '
   root=$1 mount_point=$2 project=$3 version=$4
   shift 4
   mount --bind /proc "$root/proc" &&
@@ -61,5 +62,6 @@ unshare --mount --propagation private -- sh -c '
     sh -c "cd \"\$0\" && v=\$1 && shift && exec /usr/lib/wine/wine64 \"/opt/deno-\$v/deno.exe\" \"\$@\"" \
     "$mount_point" "$version" "$@"
 ' sh "$root" "$mount_point" "$here" "$version" "${args[@]}" || status=$?
+((status == 124)) && say "killed: still running after $limit s (DUCT_WINE_TIMEOUT)"
 say "finished with status $status in $(($(date +%s) - started)) s"
 exit "$status"

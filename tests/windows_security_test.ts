@@ -1,0 +1,145 @@
+/**
+ * The security descriptor of duct's pipes: only the current user, SYSTEM and Administrators by
+ * default, Authenticated Users too with `allowOthers`. The SDDL builder is checked everywhere; on
+ * Windows the DACL is read back from a live pipe. (Wine stores and reports descriptors but does not
+ * enforce every access check; a refusal of another user needs a real Windows run.)
+ *
+ * @module
+ */
+
+import { assert, assertMatch, assertStrictEquals } from "./_assert.ts";
+import { uniqueName } from "./_cli.ts";
+import { listen } from "../lib/api.ts";
+import { resolveEndpoint } from "../lib/endpoint.ts";
+import { pipeSddl } from "../lib/win32_security.ts";
+
+const IS_WINDOWS = Deno.build.os === "windows";
+
+/** `READ_CONTROL`: the right to read an object's security descriptor. */
+const READ_CONTROL = 0x0002_0000;
+/** `OPEN_EXISTING`. */
+const OPEN_EXISTING = 3;
+/** `SE_KERNEL_OBJECT` of `SE_OBJECT_TYPE`. */
+const SE_KERNEL_OBJECT = 6;
+/** `DACL_SECURITY_INFORMATION`. */
+const DACL_SECURITY_INFORMATION = 0x4;
+/** `SDDL_REVISION_1`. */
+const SDDL_REVISION_1 = 1;
+/** `ERROR_SUCCESS`. */
+const ERROR_SUCCESS = 0;
+const NO_SHARING = 0;
+const POINTER_SIZE = 8;
+
+Deno.test("windows security: the default DACL admits only the user, SYSTEM, Administrators", () => {
+  const sid = "S-1-5-21-1-2-3-1001";
+  assertStrictEquals(pipeSddl(sid, false), `D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;${sid})`);
+  const open = pipeSddl(sid, true);
+  assert(open.endsWith("(A;;GRGW;;;AU)"), open);
+  // Neither form grants Everyone (WD) or anonymous logons (AN) anything.
+  assert(!/;;;(WD|AN)\)/.test(open), open);
+});
+
+Deno.test({
+  name: "windows security: a live pipe carries the protected DACL of the current user",
+  ignore: !IS_WINDOWS,
+  async fn() {
+    for (const allowOthers of [false, true]) {
+      const name = uniqueName("dacl");
+      await using listener = await listen({ name, allowOthers });
+      const sddl = daclOf(resolveEndpoint(name).path);
+      // Protected: nothing inherited from a parent's DACL.
+      assertMatch(sddl, /^D:P/);
+      assertMatch(sddl, /\(A;;[^;]+;;;SY\)/);
+      assertMatch(sddl, /\(A;;[^;]+;;;BA\)/);
+      assertMatch(sddl, /\(A;;[^;]+;;;S-1-5-[\d-]+\)/);
+      assertStrictEquals(/;;;AU\)/.test(sddl), allowOthers, sddl);
+      assert(!/;;;(WD|AN)\)/.test(sddl), sddl);
+      listener.close();
+    }
+  },
+});
+
+/** Opens `path` for `READ_CONTROL` only and returns its DACL as SDDL. */
+function daclOf(path: string): string {
+  const kernel32 = Deno.dlopen(
+    "kernel32.dll",
+    {
+      CreateFileW: {
+        parameters: ["buffer", "u32", "u32", "pointer", "u32", "u32", "pointer"],
+        result: "pointer",
+      },
+      CloseHandle: { parameters: ["pointer"], result: "i32" },
+      LocalFree: { parameters: ["pointer"], result: "pointer" },
+      GetLastError: { parameters: [], result: "u32" },
+    } as const,
+  );
+  const advapi32 = Deno.dlopen(
+    "advapi32.dll",
+    {
+      GetSecurityInfo: {
+        parameters: ["pointer", "u32", "u32", "pointer", "pointer", "buffer", "pointer", "buffer"],
+        result: "u32",
+      },
+      ConvertSecurityDescriptorToStringSecurityDescriptorW: {
+        parameters: ["pointer", "u32", "u32", "buffer", "pointer"],
+        result: "i32",
+      },
+    } as const,
+  );
+  try {
+    const wide = new Uint16Array([...path].map((c) => c.charCodeAt(0)).concat(0));
+    const handle = kernel32.symbols.CreateFileW(
+      new Uint8Array(wide.buffer),
+      READ_CONTROL,
+      NO_SHARING,
+      null,
+      OPEN_EXISTING,
+      0,
+      null,
+    );
+    assert(handle !== null, `cannot open ${path}: ${kernel32.symbols.GetLastError()}`);
+    try {
+      const dacl = new Uint8Array(POINTER_SIZE);
+      const descriptor = new Uint8Array(POINTER_SIZE);
+      const status = advapi32.symbols.GetSecurityInfo(
+        handle,
+        SE_KERNEL_OBJECT,
+        DACL_SECURITY_INFORMATION,
+        null,
+        null,
+        dacl,
+        null,
+        descriptor,
+      );
+      assertStrictEquals(status, ERROR_SUCCESS, `GetSecurityInfo failed: ${status}`);
+      const descriptorPointer = pointerIn(descriptor);
+      const text = new Uint8Array(POINTER_SIZE);
+      const ok = advapi32.symbols.ConvertSecurityDescriptorToStringSecurityDescriptorW(
+        descriptorPointer,
+        SDDL_REVISION_1,
+        DACL_SECURITY_INFORMATION,
+        text,
+        null,
+      );
+      assert(ok, `cannot format the descriptor: ${kernel32.symbols.GetLastError()}`);
+      const textPointer = pointerIn(text)!;
+      const view = new Deno.UnsafePointerView(textPointer);
+      let sddl = "";
+      for (let at = 0, unit; (unit = view.getUint16(at)) !== 0; at += 2) {
+        sddl += String.fromCharCode(unit);
+      }
+      kernel32.symbols.LocalFree(textPointer);
+      kernel32.symbols.LocalFree(descriptorPointer);
+      return sddl;
+    } finally {
+      kernel32.symbols.CloseHandle(handle);
+    }
+  } finally {
+    advapi32.close();
+    kernel32.close();
+  }
+}
+
+function pointerIn(buffer: Uint8Array): Deno.PointerValue {
+  return Deno.UnsafePointer.create(new DataView(buffer.buffer).getBigUint64(0, true));
+}
