@@ -12,6 +12,10 @@
  * waiter is therefore never left blocked with nothing to wait for, and needs no wake-up packet;
  * a packet posted with {@linkcode WAKE_KEY} is nevertheless skipped harmlessly.
  *
+ * Caveat: Deno runs `nonblocking` FFI calls on its bounded blocking-task pool, which on Windows
+ * also serves child-process pipe reads. A program keeping many such reads pending (measured under
+ * Wine: about eight) delays the waiter until one of them finishes; duct's own programs never do.
+ *
  * @module
  */
 
