@@ -125,8 +125,10 @@ function listenPipe(options: TransportListenOptions): Promise<ByteListener> {
   if (created.error !== undefined) {
     security.free();
     // Windows refuses FILE_FLAG_FIRST_PIPE_INSTANCE with ERROR_ACCESS_DENIED; Wine lets it
-    // through with ERROR_ALREADY_EXISTS. Either way someone already serves this name.
-    if (created.error === ERROR_ACCESS_DENIED || created.error === ERROR_ALREADY_EXISTS) {
+    // through with ERROR_ALREADY_EXISTS, or answers ERROR_PIPE_BUSY when that server's instance
+    // limit is reached. Either way someone already serves this name.
+    const taken = [ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_PIPE_BUSY];
+    if (taken.includes(created.error)) {
       return Promise.reject(
         new AddressInUseError(`another server is already listening on ${name}`),
       );
