@@ -99,6 +99,10 @@ Deno.test({
     assertStrictEquals(error.message, `no server is listening on ${name} (\\\\.\\pipe\\${name})`);
     assert(String((error.cause as Error).message).includes("ERROR_PIPE_BUSY"));
 
+    // A second server is refused even while every instance of the first is taken.
+    const refused = await assertRejects(() => listen({ name }), AddressInUseError);
+    assertStrictEquals(refused.message, `another server is already listening on ${name}`);
+
     const second = connect({ name, timeout: 10_000 });
     await first.close();
     const conn = await second;
