@@ -143,7 +143,10 @@ async function main(): Promise<number> {
       (windows ? " Windows under Wine: compare ratios only.\n" : "\n"),
   );
   console.log(renderTables(figures, workloads, shownPeers, checked));
-  for (const skip of skipped) console.log(`\nskipped ${skip.peer}: ${skip.reason}`);
+  for (const skip of skipped) {
+    const where = skip.workloads ? ` (${skip.workloads.join(", ")})` : "";
+    console.log(`\nskipped ${skip.peer}${where}: ${skip.reason}`);
+  }
   for (const [key, message] of failures) console.log(`\nfailed ${key}: ${message}`);
 
   const results = {

@@ -15,6 +15,13 @@ import process from "node:process";
 import { readFileSync } from "node:fs";
 
 /**
+ * Unframed peers start a stream with its total size in bytes, written as this many ASCII digits,
+ * and their server answers with its count in the same form (named pipes have no half-close that
+ * could mark the end of a stream instead).
+ */
+export const TOTAL_DIGITS = 16;
+
+/**
  * The primitives a peer provides.
  *
  * @typedef {object} Peer
@@ -58,8 +65,8 @@ export async function main(peer) {
   if (role === "server") {
     const server = await peer.serve(/** @type {"echo" | "sink"} */ (kind), path);
     emit({ ready: true });
-    await stdinLines((line) => {
-      if (line === "stats") emit({ ...footprint(), connections: server.connections() });
+    await stdinLines(async (line) => {
+      if (line === "stats") emit({ ...await footprint(), connections: server.connections() });
     });
     server.close();
     process.exit(0);
@@ -91,16 +98,22 @@ export function median(values) {
 }
 
 /**
- * The server's resident memory in bytes and, where the OS shows it, its thread count.
+ * The server's resident memory in bytes and, where the OS shows it, its thread count (Linux:
+ * `/proc/self/status`; Windows: a Toolhelp snapshot, see `_windows_threads.ts`).
  *
- * @returns {{rss: number, threads: number | null}}
+ * @returns {Promise<{rss: number, threads: number | null}>}
  * @example
  * ```js
  * import { footprint } from "./_driver.mjs";
- * console.log(footprint().rss > 0);
+ * console.log((await footprint()).rss > 0);
  * ```
  */
-export function footprint() {
+export async function footprint() {
+  const deno = /** @type {any} */ (globalThis).Deno;
+  if (deno?.build.os === "windows") {
+    const { windowsThreadCount } = await import("./_windows_threads.ts");
+    return { rss: process.memoryUsage().rss, threads: windowsThreadCount() };
+  }
   let threads = null;
   try {
     // Linux, and Wine (whose processes are Linux processes and see the same /proc).
@@ -120,7 +133,7 @@ function emit(object) {
 /**
  * Calls `onLine` for each line of stdin; resolves when stdin ends.
  *
- * @param {(line: string) => void} onLine
+ * @param {(line: string) => unknown} onLine
  * @returns {Promise<void>}
  */
 function stdinLines(onLine) {
@@ -212,6 +225,12 @@ async function idle(peer, path, params) {
 }
 
 /**
+ * Connections opened at once: a Windows pipe server keeps only a few instances waiting, and a
+ * client finding none free fails after a while instead of queueing as on a Unix socket.
+ */
+const OPEN_AT_ONCE = process.platform === "win32" ? 1 : 50;
+
+/**
  * Opens `count` connections, a few at a time so as not to overflow the listen backlog.
  *
  * @param {Peer} peer
@@ -221,8 +240,8 @@ async function idle(peer, path, params) {
  */
 async function openMany(peer, path, count) {
   const conns = [];
-  for (let i = 0; i < count; i += 50) {
-    const batch = Math.min(50, count - i);
+  for (let i = 0; i < count; i += OPEN_AT_ONCE) {
+    const batch = Math.min(OPEN_AT_ONCE, count - i);
     conns.push(...await Promise.all(Array.from({ length: batch }, () => peer.open(path))));
   }
   return conns;

@@ -1,12 +1,12 @@
 /**
  * Benchmark driver for a raw Deno Unix socket (`Deno.listen`/`Deno.connect`) with no framing:
  * the ceiling duct's framing is measured against. The server echoes bytes as they come, or
- * counts bytes until the client half-closes.
+ * counts the bytes of a stream (see `TOTAL_DIGITS`) and answers with the count.
  *
  * @module
  */
 
-import { main, type Params } from "./_driver.mjs";
+import { main, type Params, TOTAL_DIGITS } from "./_driver.mjs";
 
 /** Read size of the raw server and client: the same as duct's. */
 const READ_SIZE = 64 * 1024;
@@ -15,6 +15,9 @@ interface Client {
   conn: Deno.UnixConn;
   buffer: Uint8Array;
 }
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 // One write of every message of a repetition: built once, outside the timed loop.
 let batch: Uint8Array | undefined;
@@ -47,18 +50,20 @@ await main({
     }
   },
   async stream({ conn, buffer }: Client, message: Uint8Array, count: number, params: Params) {
+    const expected = String(message.length * count).padStart(TOTAL_DIGITS, "0");
+    await writeAll(conn, encoder.encode(expected));
     if (params.write === "once") {
       if (batch?.length !== message.length * count) batch = repeat(message, count);
       await writeAll(conn, batch);
     } else {
       for (let i = 0; i < count; i++) await writeAll(conn, message);
     }
-    await conn.closeWrite();
     let reply = "";
-    for (let n; (n = await conn.read(buffer)) !== null;) {
-      reply += new TextDecoder().decode(buffer.subarray(0, n));
+    while (reply.length < TOTAL_DIGITS) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      reply += decoder.decode(buffer.subarray(0, n));
     }
-    const expected = String(message.length * count);
     if (reply !== expected) throw new Error(`the server counted ${reply} of ${expected} bytes`);
   },
   close: ({ conn }: Client) => conn.close(),
@@ -72,9 +77,21 @@ async function echo(conn: Deno.Conn): Promise<void> {
 
 async function sink(conn: Deno.Conn): Promise<void> {
   const buffer = new Uint8Array(READ_SIZE);
+  let head = "";
+  let total = Infinity;
   let bytes = 0;
-  for (let n; (n = await conn.read(buffer)) !== null;) bytes += n;
-  await writeAll(conn, new TextEncoder().encode(String(bytes)));
+  for (let n; bytes < total && (n = await conn.read(buffer)) !== null;) {
+    let data = buffer.subarray(0, n);
+    if (total === Infinity) {
+      const take = Math.min(TOTAL_DIGITS - head.length, n);
+      head += decoder.decode(data.subarray(0, take));
+      if (head.length < TOTAL_DIGITS) continue;
+      total = Number(head);
+      data = data.subarray(take);
+    }
+    bytes += data.length;
+  }
+  await writeAll(conn, encoder.encode(String(bytes).padStart(TOTAL_DIGITS, "0")));
   conn.close();
 }
 

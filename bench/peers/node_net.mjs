@@ -3,12 +3,15 @@
  * framing. The same file is run by `node` (Node's own `net`) and by `deno run` (Deno's
  * `node:net`), so the two differ only in the runtime.
  *
+ * Streams start with their total size in bytes as `TOTAL_DIGITS` ASCII digits, and the server
+ * answers with its count in the same form: named pipes have no half-close to mark the end.
+ *
  * @module
  */
 
 import net from "node:net";
 import { once } from "node:events";
-import { main } from "./_driver.mjs";
+import { main, TOTAL_DIGITS } from "./_driver.mjs";
 
 /**
  * A client socket and the reader that collects what it receives.
@@ -23,7 +26,7 @@ import { main } from "./_driver.mjs";
 
 await main({
   async serve(mode, path) {
-    const server = net.createServer({ allowHalfOpen: true }, mode === "echo" ? echo : sink);
+    const server = net.createServer(mode === "echo" ? echo : sink);
     server.listen(path);
     await once(server, "listening");
     let connections = 0;
@@ -40,7 +43,7 @@ await main({
     const client = { socket, got: 0, text: "", want: 0, wake: undefined };
     socket.on("data", (/** @type {Buffer} */ chunk) => {
       client.got += chunk.length;
-      if (client.want === Infinity) client.text += chunk.toString();
+      client.text += chunk.toString();
       if (client.got >= client.want) client.wake?.();
     });
     socket.on("end", () => client.wake?.());
@@ -56,7 +59,9 @@ await main({
   },
   async stream(conn, message, count, params) {
     const client = /** @type {Client} */ (conn);
-    const replied = expect(client, Infinity);
+    const expected = String(message.length * count).padStart(TOTAL_DIGITS, "0");
+    const replied = expect(client, TOTAL_DIGITS);
+    client.socket.write(expected);
     if (params.write === "once") {
       client.socket.write(Buffer.alloc(message.length * count, message[0]));
     } else {
@@ -64,9 +69,7 @@ await main({
         if (!client.socket.write(message)) await once(client.socket, "drain");
       }
     }
-    client.socket.end();
     await replied;
-    const expected = String(message.length * count);
     if (client.text !== expected) {
       throw new Error(`the server counted ${client.text} of ${expected} bytes`);
     }
@@ -77,7 +80,7 @@ await main({
 });
 
 /**
- * Resolves once `want` more bytes have arrived (`Infinity`: at end of stream).
+ * Resolves once `want` more bytes have arrived, or at end of stream.
  *
  * @param {Client} client
  * @param {number} want
@@ -99,8 +102,21 @@ function echo(socket) {
 
 /** @param {net.Socket} socket */
 function sink(socket) {
+  let head = "";
+  let total = Infinity;
   let bytes = 0;
-  socket.on("data", (/** @type {Buffer} */ chunk) => bytes += chunk.length);
-  socket.on("end", () => socket.end(String(bytes)));
+  const answer = () => socket.end(String(bytes).padStart(TOTAL_DIGITS, "0"));
+  socket.on("data", (/** @type {Buffer} */ chunk) => {
+    if (total === Infinity) {
+      const take = Math.min(TOTAL_DIGITS - head.length, chunk.length);
+      head += chunk.subarray(0, take).toString();
+      if (head.length < TOTAL_DIGITS) return;
+      total = Number(head);
+      chunk = chunk.subarray(take);
+    }
+    bytes += chunk.length;
+    if (bytes >= total) answer();
+  });
+  socket.on("end", () => bytes < total && answer());
   socket.on("error", () => {});
 }
