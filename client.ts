@@ -17,7 +17,7 @@ import { parseArgs, parseBytes, parseFraming, parseSeconds } from "./cli/args.ts
 import { EXIT_OK, EXIT_UNCONFIRMED, failureOf } from "./cli/exit_codes.ts";
 import { displayPayload, LineWriter, payloadFields, reportError } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
-import { VERSION } from "./cli/version.ts";
+import { runMain } from "./cli/main.ts";
 
 const PROGRAM = "duct-client";
 /** The prompt of the original Win32 example, shown when stdin is a terminal. */
@@ -242,22 +242,8 @@ async function run(options: ClientOptions): Promise<number> {
  * Deno.exit(await main(["hello"]));
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    const options = parseClientArgs(args);
-    if (options === "help") {
-      console.log(HELP);
-      return EXIT_OK;
-    }
-    if (options === "version") {
-      console.log(`${PROGRAM} ${VERSION}`);
-      return EXIT_OK;
-    }
-    return await run(options);
-  } catch (error) {
-    const { status, message } = failureOf(error);
-    return reportError(PROGRAM, message, status);
-  }
+export function main(args: string[]): Promise<number> {
+  return runMain({ name: PROGRAM, help: HELP, parse: parseClientArgs, run: run }, args);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

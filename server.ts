@@ -14,9 +14,9 @@ import {
   UsageError,
 } from "./cli/args.ts";
 import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
-import { displayPayload, LineWriter, payloadFields, reportError } from "./cli/output.ts";
+import { displayPayload, LineWriter, payloadFields } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
-import { VERSION } from "./cli/version.ts";
+import { runMain } from "./cli/main.ts";
 
 const PROGRAM = "duct-server";
 /** The answer of `--reply ack`, as in the original Win32 example. */
@@ -260,22 +260,8 @@ function serveClient(
  * Deno.exit(await main(["--help"]));
  * ```
  */
-export async function main(args: string[]): Promise<number> {
-  try {
-    const options = parseServerArgs(args);
-    if (options === "help") {
-      console.log(HELP);
-      return EXIT_OK;
-    }
-    if (options === "version") {
-      console.log(`${PROGRAM} ${VERSION}`);
-      return EXIT_OK;
-    }
-    return await serve(options);
-  } catch (error) {
-    const { status, message } = failureOf(error);
-    return reportError(PROGRAM, message, status);
-  }
+export function main(args: string[]): Promise<number> {
+  return runMain({ name: PROGRAM, help: HELP, parse: parseServerArgs, run: serve }, args);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
