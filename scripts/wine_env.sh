@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (or reuses) a Debian trixie chroot with Wine 10 and the Windows deno.exe at the .dvmrc
-# version. The host's Wine 8 cannot run Deno 2.x (see README, "Windows under Wine").
-# Prints nothing on success but progress lines on stderr. Root only.
+# version, and initialises its Wine prefix. The host's Wine 8 cannot run Deno 2.x (see README,
+# "Windows under Wine"). Prints the root's path on stdout, progress lines on stderr. Root only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,5 +47,15 @@ if [[ ! -f $root/opt/deno-$version/deno.exe ]]; then
   mkdir -p "$root/opt/deno-$version"
   mv "$tmp/package/deno.exe" "$root/opt/deno-$version/deno.exe"
   rm -rf "$tmp"
+fi
+# Create the Wine prefix once, here, rather than racing in the first parallel test runs. Like the
+# test runs, it happens in a private mount namespace so nothing stays mounted.
+if [[ ! -f $root/opt/wineprefix/system.reg ]]; then
+  say "initialising the Wine prefix"
+  unshare --mount --propagation private -- sh -c '
+    mount --bind /proc "$1/proc" && mount --bind /dev "$1/dev" || exit 70
+    chroot "$1" env -i HOME=/root PATH=/usr/bin:/bin WINEPREFIX=/opt/wineprefix WINEDEBUG=-all \
+      sh -c "/usr/lib/wine/wine64 wineboot --init && /usr/lib/wine/wineserver -w"
+  ' sh "$root" >/dev/null 2>&1 || { say "cannot initialise the Wine prefix"; exit 1; }
 fi
 echo "$root"
