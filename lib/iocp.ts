@@ -20,6 +20,7 @@
  */
 
 import {
+  DWORD_SIZE,
   ENTRY_BYTES,
   ENTRY_COMPLETION_KEY,
   ENTRY_OVERLAPPED,
@@ -96,7 +97,7 @@ export class CompletionPort {
   readonly #slabs: ArrayBuffer[] = [];
   readonly #entries = new Uint8Array(new ArrayBuffer(ENTRIES_PER_WAIT * OVERLAPPED_ENTRY_SIZE));
   readonly #entryView = new DataView(this.#entries.buffer);
-  readonly #removed = new Uint8Array(new ArrayBuffer(4));
+  readonly #removed = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
   #waiting = false;
 
   /**
@@ -155,10 +156,8 @@ export class CompletionPort {
   submit(start: Start, keepAlive?: unknown): Promise<Completion> {
     const kernel32 = kernel32Symbols();
     const slot = this.#take();
-    slot.view.setBigUint64(slot.offset, 0n, true);
-    slot.view.setBigUint64(slot.offset + 8, 0n, true);
-    slot.view.setBigUint64(slot.offset + 16, 0n, true);
-    slot.view.setBigUint64(slot.offset + 24, 0n, true);
+    // A fresh OVERLAPPED: status, byte count, file offset (unused by pipes) and event all zero.
+    new Uint8Array(slot.view.buffer, slot.offset, OVERLAPPED_SIZE).fill(0);
     const ok = start(slot.pointer);
     // Read right after the call: nothing may run in between and overwrite it.
     const error = ok ? ERROR_SUCCESS : kernel32.GetLastError();

@@ -107,6 +107,11 @@ export const STATUS_PENDING = 0x0000_0103;
 
 // --- Structure layouts (x64) ----------------------------------------------------------------------
 
+/** `sizeof(DWORD)` (and of `ULONG`, `BOOL`). */
+export const DWORD_SIZE = 4;
+/** `sizeof(void *)` on 64-bit Windows. */
+export const POINTER_SIZE = 8;
+
 /** `sizeof(OVERLAPPED)`: Internal, InternalHigh, Offset, OffsetHigh, hEvent. */
 export const OVERLAPPED_SIZE = 32;
 /** Offset of `OVERLAPPED.Internal` (the NTSTATUS of the operation). */

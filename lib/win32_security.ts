@@ -8,7 +8,9 @@
 
 import {
   advapi32Symbols,
+  DWORD_SIZE,
   kernel32Symbols,
+  POINTER_SIZE,
   SA_DESCRIPTOR,
   SA_INHERIT,
   SA_LENGTH,
@@ -24,7 +26,6 @@ import { win32Error } from "./win32_errors.ts";
 const TOKEN_USER_BUFFER = 256;
 /** Offset of `TOKEN_USER.User.Sid`, a pointer into the same buffer. */
 const TOKEN_USER_SID = 0;
-const POINTER_SIZE = 8;
 const FALSE = 0;
 
 /** A `SECURITY_ATTRIBUTES` for `CreateNamedPipeW`, valid until `free` is called. */
@@ -75,7 +76,7 @@ export function currentUserSid(): string {
   const token = pointerAt(tokenOut);
   try {
     const info = new Uint8Array(new ArrayBuffer(TOKEN_USER_BUFFER));
-    const needed = new Uint8Array(new ArrayBuffer(4));
+    const needed = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
     if (!advapi32.GetTokenInformation(token, TOKEN_USER_CLASS, info, info.length, needed)) {
       throw win32Error(kernel32.GetLastError(), "cannot read the user of this process's token");
     }

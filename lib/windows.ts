@@ -16,6 +16,7 @@ import type {
   TransportListenOptions,
 } from "./transport.ts";
 import {
+  DWORD_SIZE,
   ERROR_ACCESS_DENIED,
   ERROR_ALREADY_EXISTS,
   ERROR_FILE_NOT_FOUND,
@@ -301,7 +302,7 @@ async function connectPipe(options: TransportConnectOptions): Promise<ByteConn> 
 function openClient(handle: Deno.PointerValue, path: string): ByteConn {
   const kernel32 = kernel32Symbols();
   // A client end starts in byte read mode; message mode keeps one reply per read.
-  const mode = new Uint8Array(new ArrayBuffer(4));
+  const mode = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
   new DataView(mode.buffer).setUint32(0, PIPE_READMODE_MESSAGE, true);
   if (!kernel32.SetNamedPipeHandleState(handle, mode, null, null)) {
     const error = kernel32.GetLastError();
