@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds (or reuses) a Debian trixie chroot with Wine 10 and the Windows deno.exe at the .dvmrc
-# version, and initialises its Wine prefix. The host's Wine 8 cannot run Deno 2.x (see README,
-# "Windows under Wine"). Prints the root's path on stdout, progress lines on stderr. Root only.
+# version, and initialises its Wine prefix. Debian 12's Wine 8 cannot run Deno 2.x (it lacks
+# bcryptprimitives.dll and MEM_RESERVE_PLACEHOLDER in VirtualAlloc2), hence trixie's Wine 10.
+# Prints the root's path on stdout, progress lines on stderr. Root only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
