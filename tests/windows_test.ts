@@ -272,6 +272,42 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "windows: pending writes cancelled by close fail cleanly, with GC forced",
+  ignore,
+  async fn() {
+    const name = uniqueName("gc");
+    const windowsUrl = new URL("../lib/windows.ts", import.meta.url).href;
+    const code = `
+      const { windowsTransport } = await import(${JSON.stringify(windowsUrl)});
+      const name = ${JSON.stringify(name)};
+      const path = ${JSON.stringify(resolveEndpoint(name).path)};
+      const listener = await windowsTransport.listen({ name, path });
+      const outcomes = new Set();
+      for (let round = 0; round < 20; round++) {
+        const accepted = listener.accept();
+        const client = await windowsTransport.connect({ name, path, timeout: 2000 });
+        const server = await accepted;
+        // Far larger than the pipe buffer and never read: the write stays pending.
+        let big = new Uint8Array(4 << 20).fill(round);
+        const writing = client.write(big).then(() => "written", (error) => error.name);
+        big = null;
+        client.close();
+        globalThis.gc();
+        globalThis.gc();
+        outcomes.add(await writing);
+        server.close();
+      }
+      listener.close();
+      console.log([...outcomes].join(","));
+    `;
+    await using proc = new Proc(["eval", "--v8-flags=--expose-gc", code]);
+    const output = await withWatchdog(proc, 60_000);
+    assertStrictEquals(output.code, 0, output.stderr);
+    assertEquals(output.lines, ["ConnectionClosedError"], output.stderr);
+  },
+});
+
 // Fails (instead of hanging the suite) if the process does not end in `limit` ms.
 async function withWatchdog(proc: Proc, limit: number) {
   let timer: ReturnType<typeof setTimeout> | undefined;
