@@ -2,7 +2,7 @@
 # Runs duct's test suite with the Windows build of Deno under Wine 10 (Linux, root).
 #
 #   bash scripts/test_wine.sh                 # the whole tests/ directory
-#   bash scripts/test_wine.sh tests/windows_test.ts [more deno test arguments]
+#   bash scripts/test_wine.sh [--filter=TEXT …] tests/windows_test.ts   # options as --name=value
 #   bash scripts/test_wine.sh --exec run -A scratch.ts   # any deno.exe command line
 #
 # The Wine root comes from scripts/wine_env.sh (built once, then cached). Everything runs in a
