@@ -180,10 +180,9 @@ function spawn(runtimes: Runtimes, peer: Peer, args: string[]): Child {
         stopped = true;
         await writer.close().catch(() => {});
       }
-      const status = await process.status;
+      await process.status;
       await lines.return(undefined);
       await stderrDone;
-      void status;
     },
   };
 }

@@ -45,7 +45,13 @@ export function parseOptions(args: string[]): Options {
     quick: false,
     only: undefined,
     peers: undefined,
-    out: fromFileUrl(new URL("./results.json", import.meta.url)),
+    // Windows figures (Wine) are kept apart, so that they never replace the Unix ones.
+    out: fromFileUrl(
+      new URL(
+        Deno.build.os === "windows" ? "./results-windows.json" : "./results.json",
+        import.meta.url,
+      ),
+    ),
   };
   for (const arg of args) {
     const [flag, value] = arg.split(/=(.*)/s, 2);

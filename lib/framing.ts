@@ -82,6 +82,15 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
  *
  * Unlike `push`, this allocates the frame's full announced size at once; the header was already
  * checked against `maxFrame`, so a connection never holds more than one frame of that limit.
+ *
+ * @example
+ * ```ts ignore
+ * const target = directTarget(decoder, 256 * 1024);
+ * if (target !== undefined) {
+ *   const count = await conn.read(target);
+ *   if (count !== null) decoder.push(target.subarray(0, count));
+ * }
+ * ```
  */
 export let directTarget: (decoder: FrameDecoder, minimum: number) => Uint8Array | undefined;
 
