@@ -367,10 +367,13 @@ export class Connection implements AsyncDisposable {
   }
 }
 
+// One shared handler instead of a new closure per batch.
+const ignore = () => {};
+
 function newBatch(): Batch {
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   // A sender that does not await must not see an unhandled rejection.
-  promise.catch(() => {});
+  promise.catch(ignore);
   return { parts: [], run: undefined, runStart: 0, runUsed: 0, promise, resolve, reject };
 }
 
@@ -382,6 +385,7 @@ function closeRun(batch: Batch): void {
 }
 
 async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {
-  let offset = 0;
+  // A view is made only after a short write: most writes take everything at once.
+  let offset = await conn.write(data);
   while (offset < data.length) offset += await conn.write(data.subarray(offset));
 }

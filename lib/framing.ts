@@ -187,8 +187,13 @@ export class FrameDecoder {
   #nextLength(): Uint8Array | undefined {
     if (this.#want < 0) {
       if (this.#buffered < HEADER_BYTES) return undefined;
-      const header = this.#peek(HEADER_BYTES);
-      const size = ((header[0] << 24) | (header[1] << 16) | (header[2] << 8) | header[3]) >>> 0;
+      // Read in place when the header lies in one chunk (nearly always): no view per frame.
+      const first = this.#chunks[0];
+      const inFirst = first.length - this.#offset >= HEADER_BYTES;
+      const header = inFirst ? first : this.#peek(HEADER_BYTES);
+      const at = inFirst ? this.#offset : 0;
+      const size = ((header[at] << 24) | (header[at + 1] << 16) | (header[at + 2] << 8) |
+        header[at + 3]) >>> 0;
       if (size > this.#maxFrame) throw new FrameTooLargeError(size, this.#maxFrame);
       this.#skip(HEADER_BYTES);
       this.#want = size;
