@@ -20,6 +20,8 @@ export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 export const MAX_LENGTH_HEADER = 0xffff_ffff;
 
 const HEADER_BYTES = 4;
+/** A large frame gets its own buffer once 1/8 of it has arrived (see `directTarget`). */
+const DIRECT_RESERVE_RATIO = 8;
 const LF = 0x0a;
 const CR = 0x0d;
 const NUL = 0x00;
@@ -80,8 +82,8 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
  * `push` as a prefix of that tail: the frame is then returned without being copied, which is
  * what keeps bulk transfers near the speed of a raw socket (see bench/README.md).
  *
- * Unlike `push`, this allocates the frame's full announced size at once; the header was already
- * checked against `maxFrame`, so a connection never holds more than one frame of that limit.
+ * The frame's own buffer is allocated only once an eighth of it has arrived, so a peer can make
+ * the receiver reserve at most eight times what it has really sent (a bare header costs nothing).
  *
  * @example
  * ```ts ignore
@@ -272,6 +274,7 @@ export class FrameDecoder {
     if (this.#direct === undefined) {
       if (this.#framing !== "length" || this.#want < minimum) return undefined;
       if (this.#buffered >= this.#want) return undefined;
+      if (this.#buffered * DIRECT_RESERVE_RATIO < this.#want) return undefined;
       const filled = this.#buffered;
       this.#direct = this.#gather(filled, true, new Uint8Array(this.#want));
       this.#directFilled = filled;
