@@ -15,6 +15,8 @@
  * @module
  */
 
+import { parseArgs, UsageError } from "../cli/args.ts";
+import { EXIT_USAGE } from "../cli/exit_codes.ts";
 import { installPeers, PEERS_FOLDER } from "./_install.ts";
 import { NODE_IPC_VERSION, type Peer, peers, sizes, type Skipped, type Workload } from "./_plan.ts";
 import { type Figure, type Figures, median, renderTables, targets } from "./_report.ts";
@@ -53,19 +55,44 @@ export function parseOptions(args: string[]): Options {
       ),
     ),
   };
-  for (const arg of args) {
-    const [flag, value] = arg.split(/=(.*)/s, 2);
-    if (flag === "--quick") options.quick = true;
-    else if (flag === "--only" && value) options.only = value.split(",");
-    else if (flag === "--peers" && value) options.peers = value.split(",");
-    else if (flag === "--out" && value) options.out = value;
-    else throw new Error(`unknown argument ${arg} (use --quick, --only=, --peers=, --out=)`);
-  }
+  const { values } = parseArgs(args, {
+    quick: { type: "boolean" },
+    only: { type: "string" },
+    peers: { type: "string" },
+    out: { type: "string" },
+  });
+  options.quick = values.quick === true;
+  if (typeof values.only === "string") options.only = values.only.split(",");
+  if (typeof values.peers === "string") options.peers = values.peers.split(",");
+  if (typeof values.out === "string") options.out = values.out;
   return options;
 }
 
+const HELP = `Usage: deno task bench [--quick] [--only=IDS] [--peers=IDS] [--out=FILE]
+
+Runs every workload for duct and its peers in one run, prints absolute figures and ratios, and
+writes them to bench/results.json (bench/results-windows.json on Windows).
+
+Options:
+  --quick        fewer and smaller repetitions: a smoke run of under a minute
+  --only=IDS     comma-separated workload ids to run (default: all)
+  --peers=IDS    comma-separated peer ids to run (default: all available)
+  --out=FILE     where to write the JSON results
+  -h, --help     show this help and exit`;
+
 async function main(): Promise<number> {
-  const options = parseOptions(Deno.args);
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(HELP);
+    return 0;
+  }
+  let options: Options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench: error: ${error.message} (see --help)`);
+    return EXIT_USAGE;
+  }
   const windows = Deno.build.os === "windows";
   const plan = sizes({ quick: options.quick, windows });
   const workloads = plan.workloads.filter((w) => options.only?.includes(w.id) ?? true);
