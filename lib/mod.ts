@@ -44,6 +44,7 @@ export {
   PermissionDeniedError,
   ProtocolError,
   UnsafePathError,
+  Win32Error,
 } from "./errors.ts";
 export {
   concat,
