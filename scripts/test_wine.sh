@@ -10,6 +10,11 @@
 # tests/peers/ are built here with mingw. Exits with deno's status.
 set -euo pipefail
 
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,10s/^# \{0,1\}//p' "$0"
+  exit 0
+fi
+
 here=$(cd "$(dirname "$0")/.." && pwd)
 version=$(tr -d '[:space:]' < "$here/.dvmrc")
 say() { printf 'test-wine: %s\n' "$*" >&2; }

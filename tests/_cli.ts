@@ -402,6 +402,56 @@ export function assertOneLineError(output: Output, program: string, text: string
 export interface RunOptions extends ProcOptions {
   /** Bytes written to stdin, which is then closed; stdin is null when absent. */
   input?: string | Uint8Array;
+  /**
+   * On Windows, connect the process's stdin, stdout and stderr to files through `cmd.exe`
+   * instead of pipes. Deno reads child pipes on a small pool of blocking threads there, so with
+   * dozens of piped children at once it stops reading some of them and everything stalls.
+   */
+  viaFiles?: boolean;
+}
+
+// Characters that need no quoting for cmd.exe (paths, URLs, names, flags, numbers).
+const PLAIN_ARG = /^[\w.:\\/=-]+$/;
+
+async function runViaFiles(script: string, args: string[], options: RunOptions): Promise<Output> {
+  const dir = await Deno.makeTempDir({ prefix: "duct-run-" });
+  try {
+    const [input, out, err] = ["in", "out", "err"].map((name) => `${dir}\\${name}`);
+    await Deno.writeFile(
+      input,
+      typeof options.input === "string"
+        ? encoder.encode(options.input)
+        : options.input ?? new Uint8Array(0),
+    );
+    const words = [Deno.execPath(), "run", "-A", script, ...args];
+    for (const word of [...words, dir]) {
+      if (!PLAIN_ARG.test(word)) throw new Error(`viaFiles cannot pass ${word} through cmd.exe`);
+    }
+    const command = `${words.join(" ")} < ${input} > ${out} 2> ${err}`;
+    const status = await new Deno.Command("cmd.exe", {
+      args: ["/d", "/s", "/c", command],
+      env: options.env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      signal: AbortSignal.timeout(RUN_LIMIT_MS),
+    }).output();
+    const stdoutBytes = await Deno.readFile(out);
+    const stdout = decoder.decode(stdoutBytes);
+    // Split as Proc does: on "\n", a last unterminated line kept.
+    const lines = stdout.split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    return {
+      code: status.code,
+      signal: status.signal,
+      stdout,
+      stdoutBytes,
+      lines,
+      stderr: decoder.decode(await Deno.readFile(err)),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 }
 
 /** Runs `deno run -A SCRIPT ARGS…` to completion, feeding `input` to its stdin. */
@@ -410,7 +460,8 @@ export async function runScript(
   args: string[],
   options: RunOptions = {},
 ): Promise<Output> {
-  const { input, ...rest } = options;
+  if (options.viaFiles && IS_WINDOWS) return await runViaFiles(script, args, options);
+  const { input, viaFiles: _, ...rest } = options;
   await using proc = Proc.script(script, args, {
     ...rest,
     stdin: input === undefined ? rest.stdin : "piped",

@@ -386,6 +386,7 @@ Deno.test("server: 50 concurrent clients × 200 messages, every reply, per-clien
     expected.map((lines) =>
       runClient(["--name", server.name, "--json", "--timeout", "30"], {
         input: lines.join("\n") + "\n",
+        viaFiles: true,
       })
     ),
   );
