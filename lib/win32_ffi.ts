@@ -48,6 +48,18 @@ export const SECURITY_SQOS_PRESENT = 0x0010_0000;
 /** `SECURITY_IDENTIFICATION`: the server may identify the client but not act as it. */
 export const SECURITY_IDENTIFICATION = 0x0001_0000;
 
+// --- SetFileCompletionNotificationModes ---------------------------------------------------------
+
+/**
+ * `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS`: an overlapped operation that completes at once queues
+ * no packet; its result is taken straight from the call and its `OVERLAPPED`.
+ */
+export const FILE_SKIP_COMPLETION_PORT_ON_SUCCESS = 0x1;
+/** `FILE_SKIP_SET_EVENT_ON_HANDLE`: completions leave the handle unsignalled (nobody waits on it). */
+export const FILE_SKIP_SET_EVENT_ON_HANDLE = 0x2;
+/** `WAIT_TIMEOUT`: a zero-timeout `GetQueuedCompletionStatusEx` found no packet. */
+export const WAIT_TIMEOUT = 258;
+
 // --- Security descriptors and tokens ----------------------------------------------------------------
 
 /** `SDDL_REVISION_1`. */
@@ -164,6 +176,14 @@ const KERNEL32 = {
     // Runs on a worker thread: the event loop stays free while the one waiter blocks.
     nonblocking: true,
   },
+  // The same function called on the event loop's thread, only ever with a zero timeout: takes the
+  // packets already queued without the hop through Deno's blocking pool.
+  GetQueuedCompletionStatusExNow: {
+    name: "GetQueuedCompletionStatusEx",
+    parameters: ["pointer", "buffer", "u32", "buffer", "u32", "i32"],
+    result: "i32",
+  },
+  SetFileCompletionNotificationModes: { parameters: ["pointer", "u8"], result: "i32" },
   PostQueuedCompletionStatus: { parameters: ["pointer", "u32", "usize", "pointer"], result: "i32" },
   GetLastError: { parameters: [], result: "u32" },
   SetLastError: { parameters: ["u32"], result: "void" },

@@ -22,14 +22,17 @@ import { isPeerGone, win32Error } from "./win32_errors.ts";
  */
 const COPY_BELOW = 64 * 1024;
 
-// The target of zero-byte reads. Off the V8 heap (an ArrayBuffer of its own), so it never moves.
+// The source of the zero-length message of `closeWrite`. Off the V8 heap, so it never moves.
 const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
 
 /**
- * A connected pipe handle. Reads wait with a zero-byte read while idle (so an idle connection
- * pins no buffer, as libuv does), then read what is there; `ERROR_MORE_DATA` just means the rest
- * of the message follows in the next read. Closing cancels what is pending, waits for every
- * cancelled completion, and only then closes the handle.
+ * A connected pipe handle. Each read is one overlapped `ReadFile` into a buffer of its own: when a
+ * message is already waiting it completes inside the call (see `iocp.ts`), otherwise it waits in
+ * the kernel for the next one. (libuv waits with a zero-byte read instead, so that an idle pipe
+ * pins no buffer; that costs a second system call and a second completion for every message, and
+ * duct's idle connections read with a 4 KiB buffer.) `ERROR_MORE_DATA` just means the rest of the
+ * message follows in the next read. Closing cancels what is pending, waits for every cancelled
+ * completion, and only then closes the handle.
  *
  * Half-close: pipes have none, so `closeWrite` sends a zero-length message, and a zero-length
  * message read from the peer is taken as its end of stream. duct never sends empty messages
@@ -52,8 +55,6 @@ export class PipeConn implements ByteConn {
   #handleClosed = false;
   #ended = false;
   #writeClosed = false;
-  // The previous read left part of a message in the pipe: read again without waiting first.
-  #more = false;
 
   /**
    * Takes ownership of `handle` (already associated with the completion port). `onClosed` runs
@@ -72,30 +73,19 @@ export class PipeConn implements ByteConn {
   /** Reads part of the next message into `buffer`; `null` once the peer has gone. */
   async read(buffer: Uint8Array): Promise<number | null> {
     if (buffer.length === 0) return 0;
-    while (!this.#more) {
-      if (this.#ended || this.#closed) return null;
-      const idle = await this.#start(
-        (ov) => kernel32Symbols().ReadFile(this.#handle, NO_BYTES, 0, null, ov),
-        NO_BYTES,
-      );
-      if (idle.error === ERROR_MORE_DATA) break;
-      if (idle.error === ERROR_SUCCESS) {
-        // A zero-length message: the peer's closeWrite.
-        this.#ended = true;
-        return null;
-      }
-      return this.#readFailed(idle);
-    }
-    this.#more = false;
     if (this.#ended || this.#closed) return null;
+    // The kernel may fill it after this call returns: a buffer of its own, off the V8 heap.
     const target = new Uint8Array(new ArrayBuffer(buffer.length));
     const result = await this.#start(
       (ov) => kernel32Symbols().ReadFile(this.#handle, target, target.length, null, ov),
       target,
     );
-    if (result.error === ERROR_MORE_DATA) this.#more = true;
-    else if (result.error !== ERROR_SUCCESS) return this.#readFailed(result);
-    else if (result.bytes === 0) {
+    // ERROR_MORE_DATA: a full buffer, and the rest of the message is still in the pipe.
+    if (result.error !== ERROR_SUCCESS && result.error !== ERROR_MORE_DATA) {
+      return this.#readFailed(result);
+    }
+    if (result.bytes === 0 && result.error === ERROR_SUCCESS) {
+      // A zero-length message: the peer's closeWrite.
       this.#ended = true;
       return null;
     }

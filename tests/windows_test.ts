@@ -1,7 +1,7 @@
 /**
  * Windows named-pipe transport, through the library: refusal of a second server, absent and busy
  * servers, frames larger than the pipe buffer, `ERROR_MORE_DATA`, message boundaries, half-close,
- * cancellation, and the waiter not holding the process open. Skipped off Windows; run under Wine
+ * operations completing at once, cancellation, and the waiter not holding the process open. Skipped off Windows; run under Wine
  * with `deno task test:wine`.
  *
  * @module
@@ -210,6 +210,44 @@ Deno.test({
     server.close();
     assertStrictEquals(await client.read(buffer), null);
     client.close();
+    listener.close();
+  },
+});
+
+Deno.test({
+  name: "windows: a write with room and a read with a message waiting complete at once, " +
+    "without the completion port's waiter",
+  ignore,
+  async fn() {
+    const windows = await transport();
+    const { completionPort } = await import("../lib/iocp.ts");
+    const port = completionPort();
+    assert(port.skipsOnSuccess, "FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is honoured");
+    const name = uniqueName("atonce");
+    const { path } = resolveEndpoint(name);
+    const listener = await windows.listen({ name, path });
+    const accepted = listener.accept();
+    const client = await windows.connect({ name, path, timeout: 2000 });
+    const server = await accepted;
+    const atOnce = () => port.settledAtOnce;
+    const before = atOnce();
+
+    // Settled inside the calls, no packet awaited: a write with room, then a message waiting.
+    assertStrictEquals(await client.write(encoder.encode("ready")), 5);
+    assertStrictEquals(atOnce(), before + 1);
+    const buffer = new Uint8Array(3);
+    assertStrictEquals(await server.read(buffer), 3); // ERROR_MORE_DATA at once: "dy" remains
+    assertStrictEquals(atOnce(), before + 2);
+    assertEquals(decoder.decode(buffer.subarray(0, (await server.read(buffer))!)), "dy");
+    assertStrictEquals(atOnce(), before + 3);
+
+    // With nothing waiting, the read waits in the kernel and its packet settles it.
+    const later = client.read(buffer);
+    await server.write(encoder.encode("ok"));
+    assertEquals(decoder.decode(buffer.subarray(0, (await later)!)), "ok");
+    assertStrictEquals(atOnce(), before + 4); // the write only
+    client.close();
+    server.close();
     listener.close();
   },
 });
