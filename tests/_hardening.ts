@@ -14,10 +14,10 @@ import { assert } from "./_assert.ts";
 
 /** The repository root (with a trailing slash). */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
-/** `server.ts`. */
-export const SERVER: string = `${ROOT}server.ts`;
-/** `client.ts`. */
-export const CLIENT: string = `${ROOT}client.ts`;
+/** `server.ts`, as a file URL: `deno run` takes one on every OS (`ROOT` is no Windows path). */
+export const SERVER: string = new URL("../server.ts", import.meta.url).href;
+/** `client.ts`, as a file URL. */
+export const CLIENT: string = new URL("../client.ts", import.meta.url).href;
 /** Unix-only tests are ignored on Windows (and under Wine). */
 export const NOT_UNIX: boolean = Deno.build.os === "windows";
 /** Tests that read `/proc` run on Linux only. */

@@ -1,16 +1,19 @@
 /**
- * Hardening, load with an exact ledger: 200 clients × 1,000 messages each against `server.ts
- * --reply ack`. Every message is printed by the server exactly once, in each client's order, and
- * acknowledged exactly once; nothing else arrives. The clients run in this process through the
- * library (200 Deno processes would measure process start-up on a small machine, not duct).
+ * Hardening, load with an exact ledger: 200 clients (50 on Windows, where it runs under Wine) ×
+ * 1,000 messages each against `server.ts --reply ack`. Every message is printed by the server
+ * exactly once, in each client's order, and acknowledged exactly once; nothing else arrives. The
+ * clients run in this process through the library (200 Deno processes would measure process
+ * start-up on a small machine, not duct). The endpoint is a plain name, valid on every OS.
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { NOT_UNIX, removeQuietly, ServerProcess, tempDir } from "./_hardening.ts";
+import { ServerProcess } from "./_hardening.ts";
+import { uniqueName } from "./_cli.ts";
 import { connect } from "../lib/mod.ts";
 
 const ACK = "Message received successfully";
-const CLIENTS = 200;
+/** Issue 5: 200 clients on Unix, 50 on Windows (named pipes under Wine). */
+const CLIENTS = Deno.build.os === "windows" ? 50 : 200;
 const MESSAGES = 1000;
 const decoder = new TextDecoder();
 
@@ -49,49 +52,48 @@ async function runClient(path: string, index: number): Promise<Account> {
 Deno.test({
   name: `load: ${CLIENTS} clients × ${MESSAGES} messages with --reply ack — every message ` +
     "printed once, in order, and acked once",
-  ignore: NOT_UNIX,
   async fn() {
-    const dir = await tempDir("load");
-    try {
-      await using server = await ServerProcess.start(["--name", `${dir}/s.sock`, "--reply", "ack"]);
-      const accounts = await Promise.all(
-        Array.from({ length: CLIENTS }, (_, index) => runClient(server.path, index)),
-      );
-      await server.until(
-        () => server.count("disconnected") === CLIENTS,
-        `all ${CLIENTS} clients to be gone`,
-      );
+    await using server = await ServerProcess.start([
+      "--name",
+      uniqueName("load"),
+      "--reply",
+      "ack",
+    ]);
+    const accounts = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, index) => runClient(server.path, index)),
+    );
+    await server.until(
+      () => server.count("disconnected") === CLIENTS,
+      `all ${CLIENTS} clients to be gone`,
+    );
 
-      // The clients' side: every message acked exactly once.
-      for (const [index, account] of accounts.entries()) {
-        assertEquals(account.sent.length, MESSAGES, `client ${index} sent`);
-        assertEquals(account.acks, MESSAGES, `client ${index} acks`);
-      }
-
-      // The server's side: its printed messages, per connection, against the ledger.
-      const printed = new Map<number, string[]>();
-      for (const event of server.events) {
-        if (event.event === "error") throw new Error(`server error: ${event.message}`);
-        if (event.event !== "message") continue;
-        assert(event.text !== undefined);
-        let list = printed.get(event.client!);
-        if (list === undefined) printed.set(event.client!, list = []);
-        list.push(event.text);
-      }
-      assertEquals(server.count("connected"), CLIENTS);
-      assertEquals(printed.size, CLIENTS);
-      const seen = new Set<number>();
-      for (const [id, texts] of printed) {
-        const index = Number(/^c(\d+) /.exec(texts[0])?.[1]);
-        assert(!seen.has(index), `client ${index} appears on two connections`);
-        seen.add(index);
-        // Exactly the sent sequence: nothing lost, duplicated, reordered or from someone else.
-        assertEquals(texts, accounts[index].sent, `server client ${id} (sender ${index})`);
-      }
-      const total = [...printed.values()].reduce((sum, texts) => sum + texts.length, 0);
-      assertEquals(total, CLIENTS * MESSAGES);
-    } finally {
-      await removeQuietly(dir);
+    // The clients' side: every message acked exactly once.
+    for (const [index, account] of accounts.entries()) {
+      assertEquals(account.sent.length, MESSAGES, `client ${index} sent`);
+      assertEquals(account.acks, MESSAGES, `client ${index} acks`);
     }
+
+    // The server's side: its printed messages, per connection, against the ledger.
+    const printed = new Map<number, string[]>();
+    for (const event of server.events) {
+      if (event.event === "error") throw new Error(`server error: ${event.message}`);
+      if (event.event !== "message") continue;
+      assert(event.text !== undefined);
+      let list = printed.get(event.client!);
+      if (list === undefined) printed.set(event.client!, list = []);
+      list.push(event.text);
+    }
+    assertEquals(server.count("connected"), CLIENTS);
+    assertEquals(printed.size, CLIENTS);
+    const seen = new Set<number>();
+    for (const [id, texts] of printed) {
+      const index = Number(/^c(\d+) /.exec(texts[0])?.[1]);
+      assert(!seen.has(index), `client ${index} appears on two connections`);
+      seen.add(index);
+      // Exactly the sent sequence: nothing lost, duplicated, reordered or from someone else.
+      assertEquals(texts, accounts[index].sent, `server client ${id} (sender ${index})`);
+    }
+    const total = [...printed.values()].reduce((sum, texts) => sum + texts.length, 0);
+    assertEquals(total, CLIENTS * MESSAGES);
   },
 });
