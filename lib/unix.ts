@@ -17,6 +17,7 @@ import type {
   TransportConnectOptions,
   TransportListenOptions,
 } from "./transport.ts";
+import { retryUntil } from "./retry.ts";
 
 /** Owner-only directory: rwx for the user. */
 const PRIVATE_DIRECTORY_MODE = 0o700;
@@ -26,9 +27,6 @@ const PRIVATE_SOCKET_MODE = 0o600;
 const SHARED_SOCKET_MODE = 0o666;
 /** Directory that others may traverse but not list or write (`--allow-others`). */
 const SHARED_DIRECTORY_MODE = 0o711;
-/** First retry delay while waiting for a server, doubled up to the cap below. */
-const RETRY_FIRST_MS = 10;
-const RETRY_MAX_MS = 200;
 
 /**
  * The Unix transport: sockets in a private directory, stale sockets reclaimed, a live server
@@ -87,17 +85,16 @@ async function listenUnix(options: TransportListenOptions): Promise<ByteListener
   };
 }
 
-async function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
-  const { path, name, timeout, signal } = options;
-  const deadline = Date.now() + timeout;
-  let delay = RETRY_FIRST_MS;
-  for (;;) {
-    signal?.throwIfAborted();
+function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
+  const { path, name } = options;
+  return retryUntil(async () => {
     try {
       return await Deno.connect({ transport: "unix", path });
     } catch (error) {
+      // Absent or not yet listening: both may change soon, so try again.
       const absent = error instanceof Deno.errors.NotFound ||
         error instanceof Deno.errors.ConnectionRefused;
+      if (absent) return undefined;
       if (error instanceof Deno.errors.PermissionDenied) {
         // Waiting cannot help: the socket or its directory belongs to another user.
         throw new PermissionDeniedError(
@@ -106,29 +103,12 @@ async function connectUnix(options: TransportConnectOptions): Promise<ByteConn> 
           { cause: error },
         );
       }
-      if (!absent) throw mapError(error, path);
+      throw mapError(error, path);
     }
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new ConnectTimeoutError(`no server is listening on ${name} (${path})`);
-    }
-    await sleep(Math.min(delay, left), signal);
-    delay = Math.min(delay * 2, RETRY_MAX_MS);
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener("abort", aborted);
-      resolve();
-    }
-    function aborted() {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    }
-    signal?.addEventListener("abort", aborted, { once: true });
+  }, {
+    timeout: options.timeout,
+    signal: options.signal,
+    timedOut: () => new ConnectTimeoutError(`no server is listening on ${name} (${path})`),
   });
 }
 

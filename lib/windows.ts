@@ -44,6 +44,7 @@ import {
 } from "./win32_ffi.ts";
 import { describeCode, win32Error } from "./win32_errors.ts";
 import { PipeConn } from "./win32_pipe.ts";
+import { retryUntil } from "./retry.ts";
 import { type PipeSecurity, pipeSecurity } from "./win32_security.ts";
 
 /** Bytes the pipe buffers in each direction; longer messages wait for the reader. */
@@ -52,9 +53,6 @@ export const PIPE_BUFFER_SIZE = 64 * 1024;
 const DEFAULT_TIMEOUT = 0;
 /** The client shares nothing: a pipe end has one owner. */
 const NO_SHARING = 0;
-/** First retry delay while a server is absent or busy, doubled up to the cap. */
-const RETRY_FIRST_MS = 10;
-const RETRY_MAX_MS = 200;
 
 const OPEN_MODE = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
 const PIPE_MODE = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
@@ -264,14 +262,12 @@ class PipeListener implements ByteListener {
   }
 }
 
-async function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
-  const { name, path, timeout, signal } = options;
+function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
+  const { name, path } = options;
   const kernel32 = kernel32Symbols();
   const widePath = wideString(path);
-  const deadline = Date.now() + timeout;
-  let delay = RETRY_FIRST_MS;
-  for (;;) {
-    signal?.throwIfAborted();
+  let lastError = ERROR_SUCCESS;
+  return retryUntil(() => {
     const handle = kernel32.CreateFileW(
       widePath,
       CLIENT_ACCESS,
@@ -283,20 +279,21 @@ async function connectPipe(options: TransportConnectOptions): Promise<ByteConn> 
     );
     // Read at once: the next FFI call or await could replace it.
     const error = kernel32.GetLastError();
-    if (!isInvalidHandle(handle)) return openClient(handle, path);
+    if (!isInvalidHandle(handle)) return Promise.resolve(openClient(handle, path));
     // Absent (no such pipe) or busy (every instance taken): both may change soon, so retry.
     if (error !== ERROR_FILE_NOT_FOUND && error !== ERROR_PIPE_BUSY) {
       throw win32Error(error, `cannot connect to ${name} (${path})`, path);
     }
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new ConnectTimeoutError(`no server is listening on ${name} (${path})`, {
-        cause: new Error(`the last attempt failed with ${describeCode(error)}`),
-      });
-    }
-    await sleep(Math.min(delay, left), signal);
-    delay = Math.min(delay * 2, RETRY_MAX_MS);
-  }
+    lastError = error;
+    return Promise.resolve(undefined);
+  }, {
+    timeout: options.timeout,
+    signal: options.signal,
+    timedOut: () =>
+      new ConnectTimeoutError(`no server is listening on ${name} (${path})`, {
+        cause: new Error(`the last attempt failed with ${describeCode(lastError)}`),
+      }),
+  });
 }
 
 function openClient(handle: Deno.PointerValue, path: string): ByteConn {
@@ -316,18 +313,4 @@ function openClient(handle: Deno.PointerValue, path: string): ByteConn {
     throw error;
   }
   return new PipeConn(handle);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", aborted);
-      resolve();
-    }, ms);
-    function aborted() {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    }
-    signal?.addEventListener("abort", aborted, { once: true });
-  });
 }
