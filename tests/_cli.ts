@@ -66,6 +66,8 @@ export interface ProcOptions {
   stdin?: "piped" | "null";
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /** Executable to run instead of Deno (the arguments are then its own). */
+  command?: string;
 }
 
 interface Waiter {
@@ -99,10 +101,14 @@ export class Proc implements AsyncDisposable {
   #exited: Deno.CommandStatus | undefined;
   readonly #label: string;
 
-  /** Runs `deno ARGS…`. */
+  /** Runs `deno ARGS…` (or `COMMAND ARGS…` with `options.command`). */
   constructor(args: string[], options: ProcOptions = {}) {
-    this.#label = args[0] === "eval" ? "deno eval (snippet)" : args.slice(2, 5).join(" ");
-    this.#child = new Deno.Command(Deno.execPath(), {
+    this.#label = options.command !== undefined
+      ? options.command
+      : args[0] === "eval"
+      ? "deno eval (snippet)"
+      : args.slice(2, 5).join(" ");
+    this.#child = new Deno.Command(options.command ?? Deno.execPath(), {
       args,
       stdin: options.stdin ?? "null",
       stdout: "piped",

@@ -10,6 +10,7 @@
 
 import { assert, assertEquals, assertLessOrEqual, assertStrictEquals } from "./_assert.ts";
 import { ACK, endpointPath, runClient, Server, uniqueName } from "./_cli.ts";
+import { peer } from "./_peers.ts";
 import { connect, listen } from "../lib/api.ts";
 import type { Connection } from "../lib/connection.ts";
 
@@ -30,37 +31,6 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The Windows path of a C peer, built by scripts/test_wine.sh (or here, if a compiler is on PATH). */
-async function peer(name: string): Promise<string> {
-  const source = new URL(`./peers/${name}.c`, import.meta.url);
-  const exe = new URL(`./peers/${name}.exe`, import.meta.url);
-  const sourceInfo = await Deno.stat(source);
-  const exeInfo = await Deno.stat(exe).catch(() => undefined);
-  if (exeInfo !== undefined && (exeInfo.mtime ?? 0) >= (sourceInfo.mtime ?? 0)) {
-    return pathOf(exe);
-  }
-  for (const compiler of ["x86_64-w64-mingw32-gcc", "gcc"]) {
-    try {
-      const { success } = await new Deno.Command(compiler, {
-        args: ["-O2", "-o", pathOf(exe), pathOf(source)],
-        stdout: "null",
-        stderr: "null",
-      }).output();
-      if (success) return pathOf(exe);
-    } catch {
-      // Not installed; try the next one.
-    }
-  }
-  throw new Error(
-    `tests/peers/${name}.exe is missing or stale and no C compiler was found: ` +
-      `run the suite with scripts/test_wine.sh, which builds it with x86_64-w64-mingw32-gcc`,
-  );
-}
-
-function pathOf(url: URL): string {
-  return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:)/, "$1").replaceAll("/", "\\");
 }
 
 /** A running C peer with its stdout collected. */

@@ -1,0 +1,41 @@
+/**
+ * The C test peers of `tests/peers/`: small Win32 programs built with mingw by
+ * `scripts/test_wine.sh` (or here, with a compiler on PATH, as on a Windows CI runner).
+ *
+ * @module
+ */
+
+/**
+ * The Windows path of the C peer `tests/peers/NAME.exe`, built from `NAME.c` first if it is
+ * missing or older than its source.
+ */
+export async function peer(name: string): Promise<string> {
+  const source = new URL(`./peers/${name}.c`, import.meta.url);
+  const exe = new URL(`./peers/${name}.exe`, import.meta.url);
+  const sourceInfo = await Deno.stat(source);
+  const exeInfo = await Deno.stat(exe).catch(() => undefined);
+  if (exeInfo !== undefined && (exeInfo.mtime ?? 0) >= (sourceInfo.mtime ?? 0)) {
+    return pathOf(exe);
+  }
+  for (const compiler of ["x86_64-w64-mingw32-gcc", "gcc"]) {
+    try {
+      const { success } = await new Deno.Command(compiler, {
+        args: ["-O2", "-o", pathOf(exe), pathOf(source)],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (success) return pathOf(exe);
+    } catch {
+      // Not installed; try the next one.
+    }
+  }
+  throw new Error(
+    `tests/peers/${name}.exe is missing or stale and no C compiler was found: ` +
+      `run the suite with scripts/test_wine.sh, which builds it with x86_64-w64-mingw32-gcc`,
+  );
+}
+
+/** The Windows path of a `file:` URL (`file:///Z:/a/b` → `Z:\a\b`). */
+function pathOf(url: URL): string {
+  return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:)/, "$1").replaceAll("/", "\\");
+}

@@ -1,0 +1,114 @@
+/**
+ * Windows only: Ctrl+C stops `server.ts` the way SIGTERM does on Unix (tests/server_test.ts):
+ * it stops accepting, prints and acks every message it has already taken in, closes its clients,
+ * exits 0, and leaves the pipe name free for the next server.
+ *
+ * Ctrl+C is a console event: it reaches every process attached to the console it is generated
+ * in, and the test runner has none under Wine (nor should it share one with the server on real
+ * Windows). So the server runs under the C peer `tests/peers/console_ctrl.c`, which gives it a
+ * console of its own and, when asked through its stdin, generates `CTRL_C_EVENT` there. Run under
+ * Wine with `deno task test:wine`, which builds the peer with mingw.
+ *
+ * @module
+ */
+
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import {
+  ACK,
+  CLIENT_SCRIPT,
+  jsonLines,
+  Proc,
+  runClient,
+  Server,
+  SERVER_SCRIPT,
+  uniqueName,
+} from "./_cli.ts";
+import { peer } from "./_peers.ts";
+
+const IS_WINDOWS = Deno.build.os === "windows";
+/** Messages the server must have taken in before Ctrl+C, so the drain has work in flight. */
+const BEFORE_CTRL_C = 500;
+
+/** `"WORD"` for a Windows command line (the words here have no quotes or backslash runs). */
+function quote(word: string): string {
+  return `"${word}"`;
+}
+
+Deno.test({
+  name: "windows: Ctrl+C drains: exit 0, every printed message acked, the pipe name free again",
+  ignore: !IS_WINDOWS,
+  async fn() {
+    const helper = await peer("console_ctrl");
+    const name = uniqueName("ctrlc");
+    const serverCommand = [Deno.execPath(), "run", "-A", SERVER_SCRIPT, "--name", name, "--json"]
+      .map(quote).join(" ");
+    // The server's stdout and stderr are the helper's; one byte on the helper's stdin is Ctrl+C.
+    await using server = new Proc([serverCommand], { command: helper, stdin: "piped" });
+    await server.waitForEvent((e) => e.event === "listening", "listening");
+    const messages = () => server.events.filter((e) => e.event === "message");
+
+    await using client = Proc.script(CLIENT_SCRIPT, ["--name", name, "--json"], {
+      stdin: "piped",
+    });
+    // Feed the client until the server is gone, so it is sending when Ctrl+C comes.
+    let feeding = true;
+    const feeder = (async () => {
+      for (let batch = 0; feeding; batch++) {
+        const lines = Array.from({ length: 50 }, (_, i) => `m${batch * 50 + i}\n`).join("");
+        try {
+          await client.write(lines);
+        } catch {
+          return; // The client exited.
+        }
+      }
+    })();
+    try {
+      await server.until(
+        () => messages().length >= BEFORE_CTRL_C,
+        `${BEFORE_CTRL_C} "message" events`,
+      );
+      await server.write("\n");
+      await server.waitForExit("the server to exit after Ctrl+C");
+      const serverOutput = await server.output();
+      feeding = false;
+      await feeder;
+      const clientOutput = await client.output();
+
+      // The server wrote nothing on stderr; the helper's line says it saw the server exit.
+      assertEquals(serverOutput.code, 0, serverOutput.stderr);
+      assertEquals(
+        serverOutput.stderr.replaceAll("\r", ""),
+        "console_ctrl: the program exited with status 0 after Ctrl+C\n",
+      );
+      const printed = messages();
+      assertEquals(printed.map((e) => e.text), printed.map((_, i) => `m${i}`));
+      const replies = jsonLines(clientOutput);
+      assertEquals(replies.length, printed.length, "every printed message was acked");
+      assert(replies.every((r) => r.text === ACK));
+      assertEquals(server.events.filter((e) => e.event === "disconnected").length, 1);
+
+      assert(clientOutput.code === 0 || clientOutput.code === 3, clientOutput.stderr);
+      if (clientOutput.code === 3) {
+        // A write that failed also leaves the rest of the input unsent, and says so.
+        const match =
+          /: (\d+) of (\d+) messages were not confirmed(?:; the rest of the input was not sent)?\n$/
+            .exec(clientOutput.stderr);
+        assert(match !== null, clientOutput.stderr);
+        const [unconfirmed, sent] = [Number(match[1]), Number(match[2])];
+        assertEquals(sent - unconfirmed, replies.length);
+        assertMatch(clientOutput.stderr, /^duct-client: error: [^\n]+\n$/);
+      }
+    } finally {
+      // On failure the client may still run and stop reading: end it so the feeder returns.
+      feeding = false;
+      client.kill();
+      await feeder;
+    }
+
+    // Nothing holds the name: a new server listens on it and serves.
+    await using next = await Server.start([], { name });
+    const after = await runClient(["--name", name, "after Ctrl+C"]);
+    assertEquals(after.code, 0, after.stderr);
+    await next.waitForEvent((e) => e.text === "after Ctrl+C", "the message");
+  },
+});
