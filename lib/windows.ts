@@ -220,7 +220,9 @@ class PipeListener implements ByteListener {
     this.#armed = undefined;
     const kernel32 = kernel32Symbols();
     // ERROR_PIPE_CONNECTED: the client came before ConnectNamedPipe; that is a success too.
-    if (error === ERROR_SUCCESS || error === ERROR_PIPE_CONNECTED) {
+    // ERROR_NO_DATA: it came and has already closed its end, but what it wrote is still in the
+    // pipe: served like any other client, its reads end once that is read (never dropped unread).
+    if (error === ERROR_SUCCESS || error === ERROR_PIPE_CONNECTED || error === ERROR_NO_DATA) {
       this.#live++;
       const conn = new PipeConn(handle, () => this.#released());
       this.#next();
@@ -230,12 +232,7 @@ class PipeListener implements ByteListener {
       return;
     }
     kernel32.CloseHandle(handle);
-    // ERROR_NO_DATA: a client connected and left already. Anything else spoils only this instance.
-    if (error !== ERROR_NO_DATA) {
-      this.#fail(win32Error(error, `cannot wait for clients on ${this.#path}`, this.#path));
-      return;
-    }
-    this.#next();
+    this.#fail(win32Error(error, `cannot wait for clients on ${this.#path}`, this.#path));
   }
 
   // Creates and arms the next instance, unless one is armed or the client limit is reached.
