@@ -58,8 +58,13 @@ status=0
 timeout --kill-after=30 "$limit" unshare --mount --propagation private -- sh -c '
   root=$1 mount_point=$2 project=$3 version=$4
   shift 4
+  # A private /tmp per run: it holds the wineserver socket (/tmp/.wine-UID), so this run starts
+  # its own wineserver instead of joining one left by another run, whose mount namespace (and so
+  # whose view of the repository) is not ours: Wine opens files through the wineserver.
   mount --bind /proc "$root/proc" &&
     mount --bind /dev "$root/dev" &&
+    mount -t tmpfs -o mode=1777 duct-wine-tmp "$root/tmp" &&
+    mkdir -p "$root$mount_point" &&
     mount --bind "$project" "$root$mount_point" || exit 70
   exec chroot "$root" env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 NO_COLOR=1 \
     WINEPREFIX=/opt/wineprefix WINEDEBUG=-all DENO_DIR="Z:\\opt\\deno-dir" \
