@@ -9,7 +9,7 @@
  * @module
  */
 
-import { resolveEndpoint } from "../lib/mod.ts";
+import { concat, resolveEndpoint } from "../lib/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 
 /** `server.ts`, the server entrypoint (a file URL, which `deno run` takes on every OS). */
@@ -142,7 +142,7 @@ export class Proc implements AsyncDisposable {
 
   /** stderr read so far. */
   get stderr(): string {
-    return decoder.decode(concatBytes(this.#stderrChunks));
+    return decoder.decode(concat(this.#stderrChunks));
   }
 
   /** The stdout lines read so far that are JSON objects, parsed. */
@@ -235,7 +235,7 @@ export class Proc implements AsyncDisposable {
     await this.closeStdin();
     const status = await this.#status;
     await this.#reading;
-    const stdoutBytes = concatBytes(this.#stdoutChunks);
+    const stdoutBytes = concat(this.#stdoutChunks);
     return {
       code: status.code,
       signal: status.signal,
@@ -259,7 +259,7 @@ export class Proc implements AsyncDisposable {
     let pending: Uint8Array = new Uint8Array(0);
     for await (const chunk of this.#child.stdout) {
       this.#stdoutChunks.push(chunk);
-      pending = pending.length === 0 ? chunk : concatBytes([pending, chunk]);
+      pending = pending.length === 0 ? chunk : concat([pending, chunk]);
       let start = 0;
       for (let end; (end = pending.indexOf(0x0a, start)) >= 0; start = end + 1) {
         this.#addLine(decoder.decode(pending.subarray(start, end)));
@@ -513,13 +513,3 @@ export function hasRawControlBytes(bytes: Uint8Array): boolean {
 }
 
 /** `chunks` joined into one array. */
-function concatBytes(chunks: Uint8Array[]): Uint8Array {
-  const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}

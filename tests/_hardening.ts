@@ -13,7 +13,7 @@
 
 import { assert } from "./_assert.ts";
 import { uniqueName } from "./_cli.ts";
-import { type ByteConn, platformTransport } from "../lib/mod.ts";
+import { type ByteConn, concat, platformTransport } from "../lib/mod.ts";
 
 /** The repository root (with a trailing slash). */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
@@ -246,7 +246,7 @@ export class ServerProcess {
       let start = 0;
       for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, start)) {
         pending.push(chunk.subarray(start, i));
-        const line = decoder.decode(concatBytes(pending));
+        const line = decoder.decode(concat(pending));
         pending = [];
         this.events.push(parseEvent(line, this.#json));
         start = i + 1;
@@ -262,17 +262,6 @@ export class ServerProcess {
       this.#notify();
     }
   }
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** What a finished client printed. */
@@ -357,7 +346,7 @@ export async function readToEnd(conn: ByteConn): Promise<Uint8Array> {
   } catch (error) {
     if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
   }
-  return parts.length === 0 ? new Uint8Array(0) : concatBytes(parts);
+  return parts.length === 0 ? new Uint8Array(0) : concat(parts);
 }
 
 /** Closes `conn`, ignoring a connection that is already closed. */

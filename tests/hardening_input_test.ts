@@ -23,7 +23,14 @@ import {
   tempDir,
 } from "./_hardening.ts";
 import { Random } from "./_helpers.ts";
-import { type ByteConn, connect, type Connection, FrameDecoder, type Framing } from "../lib/mod.ts";
+import {
+  type ByteConn,
+  concat,
+  connect,
+  type Connection,
+  FrameDecoder,
+  type Framing,
+} from "../lib/mod.ts";
 
 const ACK = "Message received successfully";
 const encoder = new TextEncoder();
@@ -492,13 +499,7 @@ function encodeAll(payloads: Uint8Array[], framing: Framing): Uint8Array {
       ? [header(payload.length), payload]
       : [payload, Uint8Array.of(framing === "line" ? 0x0a : 0x00)]
   );
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 // In delimiter framings the size in "frame of N bytes" depends on how reads were cut.

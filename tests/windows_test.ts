@@ -17,6 +17,7 @@ import {
 import { LIB_URL, Proc, uniqueName } from "./_cli.ts";
 import { connect, listen, type Listener } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
+import { concat } from "../lib/framing.ts";
 import { AddressInUseError, ConnectTimeoutError } from "../lib/errors.ts";
 import type { Connection } from "../lib/connection.ts";
 
@@ -172,7 +173,7 @@ Deno.test({
       total += count;
     }
     assertStrictEquals(pieces.length, Math.ceil(message.length / 64));
-    assertEquals(concatAll(pieces), message);
+    assertEquals(concat(pieces), message);
 
     // Message mode: one read never runs into the next message, however large the buffer.
     await client.write(encoder.encode("first"));
@@ -360,14 +361,4 @@ async function withWatchdog(proc: Proc, limit: number) {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
