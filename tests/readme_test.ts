@@ -1,9 +1,10 @@
 /**
- * The README's quick start through `deno task`: the tasks must carry every permission the
- * programs need (a missing `--allow-net` once broke `deno task server` while `-A` tests passed).
+ * What the README shows, run as a user would: the quick start through `deno task` (the tasks must
+ * carry every permission the programs need: a missing `--allow-net` once broke `deno task server`
+ * while `-A` tests passed), and the library example, verbatim but for its endpoint name.
  */
 
-import { assertEquals, assertStringIncludes } from "./_assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import { ACK, IS_WINDOWS, uniqueName } from "./_cli.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -32,7 +33,7 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
 }
 
 Deno.test({
-  name: "tasks: `deno task server` and `deno task client` exchange a message as the README shows",
+  name: "readme: `deno task server` and `deno task client` exchange a message as the README shows",
   ignore: IS_WINDOWS, // stopping `deno task` relies on SIGTERM being forwarded
   async fn() {
     const name = uniqueName("task");
@@ -51,4 +52,22 @@ Deno.test({
       assertEquals(status.code, 0, "the server stops cleanly on SIGTERM");
     }
   },
+});
+
+Deno.test("readme: the library example runs as printed and prints the echoed frame", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const start = readme.indexOf('```ts\nimport { connect, listen } from "./lib/mod.ts";');
+  assert(start >= 0, "the README's library example is where this test expects it");
+  const code = readme.slice(start + "```ts\n".length, readme.indexOf("```", start + 5))
+    .replace("./lib/mod.ts", new URL("lib/mod.ts", ROOT).href)
+    .replaceAll('"testPipe"', JSON.stringify(uniqueName("readme")));
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assertEquals(new TextDecoder().decode(output.stderr), "");
+  assertEquals(new TextDecoder().decode(output.stdout), "hello\n");
+  assertEquals(output.code, 0);
 });
