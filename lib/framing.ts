@@ -97,8 +97,8 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
 export let directTarget: (decoder: FrameDecoder, minimum: number) => Uint8Array | undefined;
 
 /**
- * Incremental frame decoder: feed it chunks cut anywhere, take whole frames out. It never
- * allocates more than it has been given, whatever a length header claims.
+ * Incremental frame decoder: feed it chunks cut anywhere, take whole frames out. Whatever a length
+ * header claims, it holds at most eight times the bytes it has been given (see `directTarget`).
  *
  * @example
  * ```ts
