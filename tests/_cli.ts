@@ -489,6 +489,36 @@ export async function runScript(
   }
 }
 
+/** A background writer of numbered lines; see {@linkcode feedNumberedLines}. */
+export interface Feeder {
+  /** Stops writing and resolves once the last write has settled. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes `m0`, `m1`, … to `proc`'s stdin, 50 lines a write, until stopped or until the process
+ * stops reading, so that it is still sending when something happens to its server.
+ */
+export function feedNumberedLines(proc: Proc): Feeder {
+  let feeding = true;
+  const done = (async () => {
+    for (let batch = 0; feeding; batch++) {
+      const lines = Array.from({ length: 50 }, (_, i) => `m${batch * 50 + i}\n`).join("");
+      try {
+        await proc.write(lines);
+      } catch {
+        return; // The process exited.
+      }
+    }
+  })();
+  return {
+    stop() {
+      feeding = false;
+      return done;
+    },
+  };
+}
+
 /** Runs `client.ts ARGS…` to completion. */
 export function runClient(args: string[], options: RunOptions = {}): Promise<Output> {
   return runScript(CLIENT_SCRIPT, args, options);

@@ -18,6 +18,7 @@ import {
   assertOneLineError,
   CLIENT_SCRIPT,
   endpointPath,
+  feedNumberedLines,
   hasRawControlBytes,
   IS_WINDOWS,
   jsonLines,
@@ -486,22 +487,11 @@ Deno.test(
       { stdin: "piped" },
     );
     // Feed the client until the server is gone, so it is sending when the signal comes.
-    let feeding = true;
-    const feeder = (async () => {
-      for (let batch = 0; feeding; batch++) {
-        const lines = Array.from({ length: 50 }, (_, i) => `m${batch * 50 + i}\n`).join("");
-        try {
-          await client.write(lines);
-        } catch {
-          return; // The client exited.
-        }
-      }
-    })();
+    const feeder = feedNumberedLines(client);
     await server.waitForCount("message", 500);
     server.kill("SIGTERM");
     const serverOutput = await server.output();
-    feeding = false;
-    await feeder;
+    await feeder.stop();
     const clientOutput = await client.output();
 
     assertEquals(serverOutput.code, 0, serverOutput.stderr);

@@ -12,23 +12,18 @@ import { uniqueName } from "./_cli.ts";
 import { listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import { pipeSddl } from "../lib/win32_security.ts";
+import { ERROR_SUCCESS, OPEN_EXISTING, POINTER_SIZE, SDDL_REVISION_1 } from "../lib/win32_ffi.ts";
 
 const IS_WINDOWS = Deno.build.os === "windows";
 
 /** `READ_CONTROL`: the right to read an object's security descriptor. */
 const READ_CONTROL = 0x0002_0000;
-/** `OPEN_EXISTING`. */
-const OPEN_EXISTING = 3;
 /** `SE_KERNEL_OBJECT` of `SE_OBJECT_TYPE`. */
 const SE_KERNEL_OBJECT = 6;
 /** `DACL_SECURITY_INFORMATION`. */
 const DACL_SECURITY_INFORMATION = 0x4;
-/** `SDDL_REVISION_1`. */
-const SDDL_REVISION_1 = 1;
-/** `ERROR_SUCCESS`. */
-const ERROR_SUCCESS = 0;
+/** The reader shares nothing: it only reads the descriptor. */
 const NO_SHARING = 0;
-const POINTER_SIZE = 8;
 
 Deno.test("windows security: the default DACL admits only the user, SYSTEM, Administrators", () => {
   const sid = "S-1-5-21-1-2-3-1001";

@@ -16,6 +16,7 @@ import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import {
   ACK,
   CLIENT_SCRIPT,
+  feedNumberedLines,
   jsonLines,
   Proc,
   runClient,
@@ -51,17 +52,7 @@ Deno.test({
       stdin: "piped",
     });
     // Feed the client until the server is gone, so it is sending when Ctrl+C comes.
-    let feeding = true;
-    const feeder = (async () => {
-      for (let batch = 0; feeding; batch++) {
-        const lines = Array.from({ length: 50 }, (_, i) => `m${batch * 50 + i}\n`).join("");
-        try {
-          await client.write(lines);
-        } catch {
-          return; // The client exited.
-        }
-      }
-    })();
+    const feeder = feedNumberedLines(client);
     try {
       await server.until(
         () => messages().length >= BEFORE_CTRL_C,
@@ -70,8 +61,7 @@ Deno.test({
       await server.write("\n");
       await server.waitForExit("the server to exit after Ctrl+C");
       const serverOutput = await server.output();
-      feeding = false;
-      await feeder;
+      await feeder.stop();
       const clientOutput = await client.output();
 
       // The server wrote nothing on stderr; the helper's line says it saw the server exit.
@@ -100,9 +90,8 @@ Deno.test({
       }
     } finally {
       // On failure the client may still run and stop reading: end it so the feeder returns.
-      feeding = false;
       client.kill();
-      await feeder;
+      await feeder.stop();
     }
 
     // Nothing holds the name: a new server listens on it and serves.
