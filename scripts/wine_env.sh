@@ -26,6 +26,12 @@ if ((${#need_host[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_host[@]}" >&2
 fi
 
+# One builder at a time: parallel runs (or two checkouts) share the cache, and a second builder
+# would delete the first one's half-built root.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+
 if [[ ! -x $root/usr/lib/wine/wine64 ]]; then
   mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   if [[ -z $mirror ]]; then
@@ -33,7 +39,6 @@ if [[ ! -x $root/usr/lib/wine/wine64 ]]; then
   fi
   [[ -n $mirror ]] || { say "no Debian mirror found in the apt configuration"; exit 1; }
   rm -rf "$root.tmp"
-  mkdir -p "$cache"
   say "debootstrap trixie from $mirror (first run only, a few minutes)"
   debootstrap --variant=minbase trixie "$root.tmp" "$mirror" >&2
   say "installing wine64 in the chroot"
@@ -59,4 +64,5 @@ if [[ ! -f $root/opt/wineprefix/system.reg ]]; then
       sh -c "/usr/lib/wine/wine64 wineboot --init && /usr/lib/wine/wineserver -w"
   ' sh "$root" >/dev/null 2>&1 || { say "cannot initialise the Wine prefix"; exit 1; }
 fi
+flock -u 9
 echo "$root"
