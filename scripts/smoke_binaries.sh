@@ -1,21 +1,55 @@
 #!/usr/bin/env bash
 # Smoke test of the compiled executables, as a user would run them: --version of both, then a
 # server/client exchange over the default socket directory (a named pipe on Windows).
-# Usage: bash scripts/smoke_binaries.sh [DIST_DIR]   (default: dist; needs deno for the target name)
+# Usage: bash scripts/smoke_binaries.sh [DIST_DIR] [VERSION]
+#   DIST_DIR  where duct-server-TARGET and duct-client-TARGET are (default: dist)
+#   VERSION   what --version must print (default: the version in deno.json; a release passes
+#             its tag without the v)
+# The files tested are those of this machine's target (from uname; Deno is not needed). With
+# DUCT_TARGET set (a release's verify job), the machine must be that target.
 set -euo pipefail
 
 dist=${1:-dist}
-target=$(deno eval --quiet 'console.log(Deno.build.target)')
-version=$(deno eval --quiet 'console.log(JSON.parse(Deno.readTextFileSync("deno.json")).version)')
+root=$(cd "$(dirname "$0")/.." && pwd)
+version=${2:-$(sed -nE 's/^ *"version": *"([^"]+)".*/\1/p' "$root/deno.json")}
+
+host_target() {
+  case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) echo x86_64-unknown-linux-gnu ;;
+  Linux-aarch64 | Linux-arm64) echo aarch64-unknown-linux-gnu ;;
+  Darwin-x86_64) echo x86_64-apple-darwin ;;
+  Darwin-arm64) echo aarch64-apple-darwin ;;
+  MINGW*-x86_64 | MSYS*-x86_64 | CYGWIN*-x86_64) echo x86_64-pc-windows-msvc ;;
+  *) echo "smoke: FAIL: duct ships no executable for $(uname -s) $(uname -m)" >&2; exit 1 ;;
+  esac
+}
+target=$(host_target)
+if [ -n "${DUCT_TARGET:-}" ] && [ "$DUCT_TARGET" != "$target" ]; then
+  echo "smoke: FAIL: this machine runs $target, not DUCT_TARGET=$DUCT_TARGET" >&2
+  exit 1
+fi
 ext=""
 case "$target" in *windows*) ext=".exe" ;; esac
 server="$dist/duct-server-$target$ext"
 client="$dist/duct-client-$target$ext"
+log=""
 
-fail() { echo "smoke: FAIL: $*" >&2; exit 1; }
+# A failure shows the server's own output: the reason is usually there.
+fail() {
+  echo "smoke: FAIL ($target): $*" >&2
+  if [ -n "$log" ] && [ -f "$log" ]; then
+    echo "smoke: --- server log ---" >&2
+    cat "$log" >&2
+    echo "smoke: --- end of server log ---" >&2
+  fi
+  exit 1
+}
 # Windows consoles may end lines with \r; compare text only.
 clean() { tr -d '\r'; }
 
+for program in "$server" "$client"; do
+  [ -f "$program" ] || fail "$program does not exist"
+done
 [ "$("$server" --version | clean)" = "duct-server $version" ] || fail "duct-server --version"
 [ "$("$client" --version | clean)" = "duct-client $version" ] || fail "duct-client --version"
 echo "smoke: both binaries report version $version"
@@ -26,7 +60,8 @@ log=$(mktemp)
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 
-replies=$("$client" --name "$name" --timeout 15 hello "from the binary" | clean)
+replies=$("$client" --name "$name" --timeout 15 hello "from the binary" | clean) ||
+  fail "the client exited $? (replies: $replies)"
 echo "$replies"
 [ "$(grep -c '^server: Message received successfully$' <<<"$replies")" = 2 ] || fail "two acks expected"
 

