@@ -14,7 +14,7 @@ import {
   UsageError,
 } from "./cli/args.ts";
 import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
-import { displayPayload, LineWriter, payloadFields } from "./cli/output.ts";
+import { displayPayload, escapeText, LineWriter, payloadFields } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
 import { runMain } from "./cli/main.ts";
 
@@ -101,30 +101,48 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
   };
 }
 
-/** Reports server events as text or JSON lines. */
+/**
+ * Reports server events as text or JSON lines, rendering only the active one. Only `message`
+ * rejects when stdout fails (its reply must then not be sent); the server learns of the failure
+ * from {@linkcode LineWriter.failure} and stops.
+ */
 function eventPrinter(out: LineWriter, json: boolean) {
   const style = stylerFor(Deno.stdout);
-  const emit = (event: Record<string, unknown>, text: string) =>
-    out.line(json ? JSON.stringify(event) : text);
+  const emit = (event: () => Record<string, unknown>, text: () => string) =>
+    out.line(json ? JSON.stringify(event()) : text());
+  const report = (event: () => Record<string, unknown>, text: () => string) =>
+    emit(event, text).catch(() => {});
   return {
     listening: (name: string, path: string) =>
-      emit({ event: "listening", name, path }, `listening on ${name} ${style("dim", `(${path})`)}`),
+      report(
+        () => ({ event: "listening", name, path }),
+        () => `listening on ${escapeText(name)} ${style("dim", `(${escapeText(path)})`)}`,
+      ),
     connected: (client: number) =>
-      emit({ event: "connected", client }, style("green", `client ${client} connected`)),
+      report(
+        () => ({ event: "connected", client }),
+        () => style("green", `client ${client} connected`),
+      ),
     refused: (client: number, message: string) =>
-      emit(
-        { event: "refused", client, message },
-        style("yellow", `client ${client} refused: ${message}`),
+      report(
+        () => ({ event: "refused", client, message }),
+        () => style("yellow", `client ${client} refused: ${message}`),
       ),
     message: (client: number, payload: Uint8Array) =>
       emit(
-        { event: "message", client, bytes: payload.length, ...payloadFields(payload) },
-        `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
+        () => ({ event: "message", client, bytes: payload.length, ...payloadFields(payload) }),
+        () => `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
       ),
     error: (client: number, message: string) =>
-      emit({ event: "error", client, message }, style("red", `client ${client} error: ${message}`)),
+      report(
+        () => ({ event: "error", client, message }),
+        () => style("red", `client ${client} error: ${message}`),
+      ),
     disconnected: (client: number) =>
-      emit({ event: "disconnected", client }, style("dim", `client ${client} disconnected`)),
+      report(
+        () => ({ event: "disconnected", client }),
+        () => style("dim", `client ${client} disconnected`),
+      ),
     /** Whether stdout lags so far behind that reading should pause. */
     get congested(): boolean {
       return out.congested;
