@@ -43,8 +43,8 @@ Options:
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
-Exit status: 0 after SIGINT/SIGTERM, 2 if another server already listens on NAME,
-64 for a wrong command line, 1 for any other error.`;
+Exit status: 0 after SIGINT, SIGTERM or SIGHUP, 2 if another server already listens on NAME,
+64 for a wrong command line, 1 for any other error (stdout closed, for one).`;
 
 /** Parsed server options. */
 interface ServerOptions {
@@ -150,6 +150,17 @@ function eventPrinter(out: LineWriter, json: boolean) {
   };
 }
 
+/** stdout can no longer be written (closed early, as by `| head`, or full); `cause` says why. */
+class OutputError extends Error {
+  constructor(cause: unknown) {
+    const why = cause instanceof Deno.errors.BrokenPipe
+      ? "stdout was closed"
+      : `cannot write to stdout (${cause instanceof Error ? cause.message : String(cause)})`;
+    super(`${why}: events can no longer be printed, so the server stopped`, { cause });
+    this.name = "OutputError";
+  }
+}
+
 interface Client {
   stop(): Promise<void>;
   done: Promise<void>;
@@ -165,8 +176,6 @@ async function serve(options: ServerOptions): Promise<number> {
     allowOthers: options.allowOthers,
     maxClients: options.maxClients,
   });
-  await events.listening(listener.endpoint.name, listener.endpoint.path);
-
   const clients = new Map<number, Client>();
   let nextId = 1;
   let stopping: Promise<void> | undefined;
@@ -176,10 +185,19 @@ async function serve(options: ServerOptions): Promise<number> {
       await Promise.all([...clients.values()].map((client) => client.stop()));
     })();
   };
+  // Messages that cannot be printed cannot be acknowledged either: stop as on a signal, so the
+  // clients see the connection close instead of waiting for answers that never come.
+  let outputFailure: { error: unknown } | undefined;
+  out.failure.then((error) => {
+    outputFailure = { error };
+    stop();
+  });
+  // SIGHUP (the terminal closed) stops the server as SIGTERM does.
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
-    : ["SIGINT", "SIGTERM"];
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
+  await events.listening(listener.endpoint.name, listener.endpoint.path);
 
   for await (const conn of listener) {
     const id = nextId++;
@@ -197,6 +215,7 @@ async function serve(options: ServerOptions): Promise<number> {
   await stopping;
   for (const signal of signals) Deno.removeSignalListener(signal, stop);
   await out.flush();
+  if (outputFailure !== undefined) throw new OutputError(outputFailure.error);
   return EXIT_OK;
 }
 

@@ -5,8 +5,34 @@
  * @module
  */
 
-import { assert, assertEquals } from "./_assert.ts";
-import { LIB_URL, Proc, Server } from "./_cli.ts";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import {
+  CLIENT_SCRIPT,
+  endpointPath,
+  hasRawControlBytes,
+  IS_WINDOWS,
+  LIB_URL,
+  Proc,
+  removeSocketFile,
+  runClient,
+  Server,
+  SERVER_SCRIPT,
+  uniqueName,
+} from "./_cli.ts";
+
+const UNIX_ONLY = { ignore: IS_WINDOWS };
+const decoder = new TextDecoder();
+
+/** Whether nothing exists at `path` any more. */
+async function isGone(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return false;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return true;
+    throw error;
+  }
+}
 
 /** The largest frame the default `--max-frame` (16 MiB) lets through, less one byte. */
 const BULK_BYTES = 16 * 1024 * 1024 - 1;
@@ -81,3 +107,77 @@ for (const json of [false, true]) {
     },
   );
 }
+
+Deno.test("server: a closed stdout ends it with exit 1 and one line; clients see the end", async () => {
+  const name = uniqueName("stdout");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SERVER_SCRIPT, "--name", name],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  try {
+    // Read up to the listening line, then close the pipe, as `server | head -1` does.
+    const reader = child.stdout.getReader();
+    let printed = "";
+    while (!printed.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      printed += decoder.decode(value);
+    }
+    assertMatch(printed, /^listening on /);
+    await reader.cancel();
+
+    // The server can print neither the connection nor the messages, so it acks none of them and
+    // hangs up instead of leaving the client waiting.
+    const client = await runClient(["--name", name, "one", "two"]);
+    assertEquals(client.code, 3, client.stderr);
+    assertEquals(client.stdout, "");
+
+    const status = await child.status;
+    assertEquals(status.code, 1);
+    assertEquals(
+      await stderr,
+      "duct-server: error: stdout was closed: events can no longer be printed, so the server " +
+        "stopped\n",
+    );
+    if (!IS_WINDOWS) assert(await isGone(endpointPath(name)), "the socket file is removed");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It has exited.
+    }
+    await child.status;
+    await stderr;
+    await removeSocketFile(endpointPath(name));
+  }
+});
+
+Deno.test("server: SIGHUP stops it like SIGTERM: exit 0, socket removed", UNIX_ONLY, async () => {
+  await using server = await Server.start();
+  await using client = Proc.script(CLIENT_SCRIPT, ["--name", server.name, "--json"], {
+    stdin: "piped",
+  });
+  await client.write("before the hangup\n");
+  await client.waitForEvent((e) => e.event === "reply", "the ack");
+  server.kill("SIGHUP");
+  const output = await server.output();
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(output.stderr, "");
+  assert(await isGone(server.path), "the socket file is removed");
+  assertEquals(server.eventsOf("disconnected").length, 1);
+  // The client sees the connection end (its exit status is the client's business).
+  await client.output();
+});
+
+Deno.test("server: control characters in --name are escaped in the listening line", async () => {
+  const name = `${uniqueName("ctl")}\x1b[31m\x07`;
+  await using server = await Server.start([], { name, json: false });
+  server.kill("SIGKILL");
+  const output = await server.output();
+  assert(!hasRawControlBytes(output.stdoutBytes), JSON.stringify(output.stdout));
+  const shown = (text: string) => text.replaceAll("\x1b", "\\x1b").replaceAll("\x07", "\\x07");
+  assertEquals(output.lines[0], `listening on ${shown(name)} (${shown(endpointPath(name))})`);
+});
