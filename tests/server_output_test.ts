@@ -15,6 +15,7 @@ import {
   Proc,
   removeSocketFile,
   runClient,
+  runServer,
   Server,
   SERVER_SCRIPT,
   uniqueName,
@@ -181,3 +182,20 @@ Deno.test("server: control characters in --name are escaped in the listening lin
   const shown = (text: string) => text.replaceAll("\x1b", "\\x1b").replaceAll("\x07", "\\x07");
   assertEquals(output.lines[0], `listening on ${shown(name)} (${shown(endpointPath(name))})`);
 });
+
+Deno.test(
+  "server: a second server's check shows as a client that connects and leaves (README)",
+  UNIX_ONLY,
+  async () => {
+    await using server = await Server.start();
+    const second = await runServer(["--name", server.name]);
+    assertEquals(second.code, 2, second.stderr);
+    // Only the check has connected: one connected/disconnected pair, nothing in between.
+    await server.waitForCount("disconnected", 1);
+    const id = server.eventsOf("connected")[0].client;
+    assertEquals(server.events.slice(1), [
+      { event: "connected", client: id },
+      { event: "disconnected", client: id },
+    ]);
+  },
+);
