@@ -14,7 +14,7 @@ import {
   UsageError,
 } from "./cli/args.ts";
 import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
-import { displayPayload, LineWriter, payloadFields } from "./cli/output.ts";
+import { displayPayload, escapeText, LineWriter, payloadFields } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
 import { runMain } from "./cli/main.ts";
 
@@ -43,8 +43,8 @@ Options:
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
-Exit status: 0 after SIGINT/SIGTERM, 2 if another server already listens on NAME,
-64 for a wrong command line, 1 for any other error.`;
+Exit status: 0 after SIGINT, SIGTERM or SIGHUP, 2 if another server already listens on NAME,
+64 for a wrong command line, 1 for any other error (stdout closed, for one).`;
 
 /** Parsed server options. */
 interface ServerOptions {
@@ -101,35 +101,64 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
   };
 }
 
-/** Reports server events as text or JSON lines. */
+/**
+ * Reports server events as text or JSON lines, rendering only the active one. Only `message`
+ * rejects when stdout fails (its reply must then not be sent); the server learns of the failure
+ * from {@linkcode LineWriter.failure} and stops.
+ */
 function eventPrinter(out: LineWriter, json: boolean) {
   const style = stylerFor(Deno.stdout);
-  const emit = (event: Record<string, unknown>, text: string) =>
-    out.line(json ? JSON.stringify(event) : text);
+  const emit = (event: () => Record<string, unknown>, text: () => string) =>
+    out.line(json ? JSON.stringify(event()) : text());
+  const report = (event: () => Record<string, unknown>, text: () => string) =>
+    emit(event, text).catch(() => {});
   return {
     listening: (name: string, path: string) =>
-      emit({ event: "listening", name, path }, `listening on ${name} ${style("dim", `(${path})`)}`),
+      report(
+        () => ({ event: "listening", name, path }),
+        () => `listening on ${escapeText(name)} ${style("dim", `(${escapeText(path)})`)}`,
+      ),
     connected: (client: number) =>
-      emit({ event: "connected", client }, style("green", `client ${client} connected`)),
+      report(
+        () => ({ event: "connected", client }),
+        () => style("green", `client ${client} connected`),
+      ),
     refused: (client: number, message: string) =>
-      emit(
-        { event: "refused", client, message },
-        style("yellow", `client ${client} refused: ${message}`),
+      report(
+        () => ({ event: "refused", client, message }),
+        () => style("yellow", `client ${client} refused: ${message}`),
       ),
     message: (client: number, payload: Uint8Array) =>
       emit(
-        { event: "message", client, bytes: payload.length, ...payloadFields(payload) },
-        `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
+        () => ({ event: "message", client, bytes: payload.length, ...payloadFields(payload) }),
+        () => `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
       ),
     error: (client: number, message: string) =>
-      emit({ event: "error", client, message }, style("red", `client ${client} error: ${message}`)),
+      report(
+        () => ({ event: "error", client, message }),
+        () => style("red", `client ${client} error: ${message}`),
+      ),
     disconnected: (client: number) =>
-      emit({ event: "disconnected", client }, style("dim", `client ${client} disconnected`)),
+      report(
+        () => ({ event: "disconnected", client }),
+        () => style("dim", `client ${client} disconnected`),
+      ),
     /** Whether stdout lags so far behind that reading should pause. */
     get congested(): boolean {
       return out.congested;
     },
   };
+}
+
+/** stdout can no longer be written (closed early, as by `| head`, or full); `cause` says why. */
+class OutputError extends Error {
+  constructor(cause: unknown) {
+    const why = cause instanceof Deno.errors.BrokenPipe
+      ? "stdout was closed"
+      : `cannot write to stdout (${cause instanceof Error ? cause.message : String(cause)})`;
+    super(`${why}: events can no longer be printed, so the server stopped`, { cause });
+    this.name = "OutputError";
+  }
 }
 
 interface Client {
@@ -147,8 +176,6 @@ async function serve(options: ServerOptions): Promise<number> {
     allowOthers: options.allowOthers,
     maxClients: options.maxClients,
   });
-  await events.listening(listener.endpoint.name, listener.endpoint.path);
-
   const clients = new Map<number, Client>();
   let nextId = 1;
   let stopping: Promise<void> | undefined;
@@ -158,10 +185,19 @@ async function serve(options: ServerOptions): Promise<number> {
       await Promise.all([...clients.values()].map((client) => client.stop()));
     })();
   };
+  // Messages that cannot be printed cannot be acknowledged either: stop as on a signal, so the
+  // clients see the connection close instead of waiting for answers that never come.
+  let outputFailure: { error: unknown } | undefined;
+  out.failure.then((error) => {
+    outputFailure = { error };
+    stop();
+  });
+  // SIGHUP (the terminal closed) stops the server as SIGTERM does.
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
-    : ["SIGINT", "SIGTERM"];
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
+  await events.listening(listener.endpoint.name, listener.endpoint.path);
 
   for await (const conn of listener) {
     const id = nextId++;
@@ -179,6 +215,7 @@ async function serve(options: ServerOptions): Promise<number> {
   await stopping;
   for (const signal of signals) Deno.removeSignalListener(signal, stop);
   await out.flush();
+  if (outputFailure !== undefined) throw new OutputError(outputFailure.error);
   return EXIT_OK;
 }
 

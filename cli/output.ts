@@ -4,8 +4,10 @@
  * @module
  */
 
+import { isUtf8 } from "node:buffer";
+
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Bytes queued for stdout past which callers are asked to wait (backpressure). */
 const HIGH_WATER = 1024 * 1024;
@@ -17,7 +19,8 @@ export interface Sink {
 
 /**
  * Writes lines in order, merging lines queued in the same task into one write. Each `line`
- * promise settles once that line has been handed to the operating system.
+ * promise settles once that line has been handed to the operating system. After a write fails
+ * (stdout closed, disk full) nothing more is written: every line rejects with that first error.
  *
  * @example
  * ```ts
@@ -28,8 +31,13 @@ export interface Sink {
  */
 export class LineWriter {
   readonly #sink: Sink;
+  readonly #failure = Promise.withResolvers<unknown>();
+  #failed = false;
+  #error: unknown;
   #queue: string[] = [];
+  // UTF-16 code units queued and not yet written, and of those the ones not yet taken to write.
   #queued = 0;
+  #untaken = 0;
   #waiters: PromiseWithResolvers<void> | undefined;
   #writing: Promise<void> | undefined;
 
@@ -43,16 +51,23 @@ export class LineWriter {
     return this.#queued > HIGH_WATER;
   }
 
+  /** Resolves with the error of the first write that failed; pending until one does. */
+  get failure(): Promise<unknown> {
+    return this.#failure.promise;
+  }
+
   /** Queues one line (a newline is added); settles once it is written. */
   line(text: string): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#error);
     this.#queue.push(text);
     this.#queued += text.length + 1;
+    this.#untaken += text.length + 1;
     const waiters = this.#waiters ??= Promise.withResolvers<void>();
     this.#writing ??= Promise.resolve().then(() => this.#drain());
     return waiters.promise;
   }
 
-  /** Settles once every queued line is written. */
+  /** Settles once every queued line is written (or has failed to be). */
   async flush(): Promise<void> {
     while (this.#writing !== undefined) await this.#writing;
   }
@@ -61,45 +76,79 @@ export class LineWriter {
     while (this.#queue.length > 0) {
       const lines = this.#queue;
       const waiters = this.#waiters!;
+      const size = this.#untaken;
       this.#queue = [];
       this.#waiters = undefined;
-      const data = encoder.encode(lines.join("\n") + "\n");
+      this.#untaken = 0;
       try {
+        if (this.#failed) throw this.#error;
+        const data = encoder.encode(lines.join("\n") + "\n");
         for (let offset = 0; offset < data.length;) {
           offset += await this.#sink.write(data.subarray(offset));
         }
         waiters.resolve();
       } catch (error) {
-        waiters.reject(error);
+        if (!this.#failed) {
+          this.#failed = true;
+          this.#error = error;
+          this.#failure.resolve(error);
+        }
+        waiters.reject(this.#error);
       }
-      this.#queued -= data.length;
+      this.#queued -= size;
     }
     this.#writing = undefined;
   }
 }
 
+/** Bytes of a payload {@linkcode displayPayload} shows before cutting it short. */
+export const DISPLAY_HEAD_BYTES = 1024;
+
+/** Options of {@linkcode displayPayload}. */
+export interface DisplayOptions {
+  /** Bytes shown before the rest is cut and the total size given instead; default 1 KiB. */
+  headBytes?: number;
+}
+
 /**
  * Renders a payload for a human: valid UTF-8 is shown as text with control characters escaped;
- * anything else byte by byte, printable ASCII as is and the rest as `\xNN`.
+ * anything else byte by byte, printable ASCII as is and the rest as `\xNN`. A payload longer
+ * than `headBytes` is cut to its head, followed by `…` and its total size: a line stays
+ * readable, and rendering costs the same for 16 MiB as for 1 KiB.
  *
  * @example
  * ```ts
  * import { displayPayload } from "./output.ts";
  * console.log(displayPayload(Uint8Array.of(104, 105, 0xff))); // hi\xff
+ * console.log(displayPayload(new Uint8Array(5).fill(0x61), { headBytes: 2 })); // aa… (5 bytes)
  * ```
  */
-export function displayPayload(payload: Uint8Array): string {
-  const text = decodeUtf8(payload);
-  if (text !== undefined) return text.replace(CONTROL, escapeChar);
-  let out = "";
-  for (const byte of payload) {
-    out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c
-      ? String.fromCharCode(byte)
-      : byte === 0x5c
-      ? "\\\\"
-      : `\\x${byte.toString(16).padStart(2, "0")}`;
+export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}): string {
+  const limit = options.headBytes ?? DISPLAY_HEAD_BYTES;
+  const cut = payload.length > limit;
+  const rest = cut ? `… (${payload.length} bytes)` : "";
+  if (isUtf8(payload)) {
+    // Cut at a character boundary: back over UTF-8 continuation bytes (0b10xxxxxx).
+    let end = cut ? limit : payload.length;
+    while (end > 0 && end < payload.length && (payload[end] & 0xc0) === 0x80) end--;
+    return escapeText(strictDecoder.decode(payload.subarray(0, end))) + rest;
   }
-  return out;
+  const head = cut ? payload.subarray(0, limit) : payload;
+  return Array.from(head, (byte) => BYTE_TEXT[byte]).join("") + rest;
+}
+
+/**
+ * Escapes control characters (and the backslash) in `text` as {@linkcode displayPayload} does,
+ * for names and paths printed to a terminal.
+ *
+ * @example
+ * ```ts
+ * import { escapeText } from "./output.ts";
+ * console.log(escapeText("a\x1b[2Jb")); // a\x1b[2Jb
+ * ```
+ */
+export function escapeText(text: string): string {
+  return text.replace(CONTROL, escapeChar);
 }
 
 // C0 controls, DEL, C1 controls, the backslash (so escapes stay unambiguous), and the Unicode
@@ -110,12 +159,28 @@ const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "
 
 function escapeChar(char: string): string {
   const code = char.charCodeAt(0);
-  return NAMED[char] ??
-    (code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`);
+  return NAMED[char] ?? (code < 0x100 ? hexEscape(code) : `\\u${code.toString(16)}`);
 }
 
+function hexEscape(code: number): string {
+  return `\\x${code.toString(16).padStart(2, "0")}`;
+}
+
+// How each byte of a payload that is not UTF-8 is shown: printable ASCII as is, `\\` for the
+// backslash, `\xNN` for the rest.
+const BYTE_TEXT: readonly string[] = Array.from(
+  { length: 256 },
+  (_, byte) =>
+    byte === 0x5c
+      ? "\\\\"
+      : byte >= 0x20 && byte < 0x7f
+      ? String.fromCharCode(byte)
+      : hexEscape(byte),
+);
+
 /**
- * The payload fields of a JSON event: `{ text }` for valid UTF-8, else `{ base64 }`.
+ * The payload fields of a JSON event: `{ text }` for valid UTF-8, else `{ base64 }`. Both take
+ * time linear in the payload's size (milliseconds for 16 MiB), as does `JSON.stringify` of them.
  *
  * @example
  * ```ts
@@ -124,24 +189,7 @@ function escapeChar(char: string): string {
  * ```
  */
 export function payloadFields(payload: Uint8Array): { text: string } | { base64: string } {
-  const text = decodeUtf8(payload);
-  return text !== undefined ? { text } : { base64: toBase64(payload) };
-}
-
-function decodeUtf8(payload: Uint8Array): string | undefined {
-  try {
-    return strictDecoder.decode(payload);
-  } catch {
-    return undefined;
-  }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  return isUtf8(payload) ? { text: strictDecoder.decode(payload) } : { base64: payload.toBase64() };
 }
 
 /**

@@ -256,18 +256,21 @@ export class Proc implements AsyncDisposable {
   }
 
   async #readStdout(): Promise<void> {
-    let pending: Uint8Array = new Uint8Array(0);
+    // The chunks of an unfinished line, joined only once its end comes: a 20 MB line read in
+    // 64 KiB chunks would otherwise be copied hundreds of times.
+    let pending: Uint8Array[] = [];
     for await (const chunk of this.#child.stdout) {
       this.#stdoutChunks.push(chunk);
-      pending = pending.length === 0 ? chunk : concat([pending, chunk]);
       let start = 0;
-      for (let end; (end = pending.indexOf(0x0a, start)) >= 0; start = end + 1) {
-        this.#addLine(decoder.decode(pending.subarray(start, end)));
+      for (let end; (end = chunk.indexOf(0x0a, start)) >= 0; start = end + 1) {
+        pending.push(chunk.subarray(start, end));
+        this.#addLine(decoder.decode(concat(pending)));
+        pending = [];
       }
-      pending = pending.slice(start);
+      if (start < chunk.length) pending.push(chunk.subarray(start));
       this.#notify();
     }
-    if (pending.length > 0) this.#addLine(decoder.decode(pending));
+    if (pending.length > 0) this.#addLine(decoder.decode(concat(pending)));
     this.#stdoutEnded = true;
     this.#notify();
   }
