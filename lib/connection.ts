@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectionClosedError, FrameTooLargeError } from "./errors.ts";
+import { ConnectionClosedError, DuctError, FrameTooLargeError } from "./errors.ts";
 import {
   concat,
   DEFAULT_MAX_FRAME,
@@ -84,6 +84,8 @@ export class Connection implements AsyncDisposable {
   #flushing = false;
   #pendingBytes = 0;
   #writeError: unknown;
+  // Why receiving failed (a broken protocol or a lost connection): every later receive rejects.
+  #readError: unknown;
   #ended = false;
   #closed = false;
   #reading: Promise<void> | undefined;
@@ -184,22 +186,32 @@ export class Connection implements AsyncDisposable {
   /**
    * Receives the next frame; resolves `null` once the peer has closed.
    *
-   * @throws {FrameTooLargeError} or {@linkcode ProtocolError} if the peer breaks the protocol;
-   * the connection is then unusable and should be closed.
+   * @throws {FrameTooLargeError} or {@linkcode ProtocolError} if the peer breaks the protocol.
+   * @throws {ConnectionClosedError} if the connection is lost (reset by the peer, for example).
+   * After any of these, the connection closes itself (sending what is pending, then releasing
+   * it), so the peer sees end of stream, and every later `receive` rejects with the same error.
    */
   async receive(): Promise<Uint8Array | null> {
-    for (;;) {
-      const frame = this.#decoder.next();
-      if (frame !== undefined) return frame;
-      if (this.#ended) {
-        const last = this.#last;
-        this.#last = undefined;
-        return last ?? null;
+    if (this.#readError !== undefined) throw this.#readError;
+    try {
+      for (;;) {
+        const frame = this.#decoder.next();
+        if (frame !== undefined) return frame;
+        if (this.#ended) {
+          const last = this.#last;
+          this.#last = undefined;
+          return last ?? null;
+        }
+        if (this.#reading === undefined) {
+          this.#reading = this.#fill().finally(() => this.#reading = undefined);
+        }
+        await this.#reading;
       }
-      if (this.#reading === undefined) {
-        this.#reading = this.#fill().finally(() => this.#reading = undefined);
-      }
-      await this.#reading;
+    } catch (error) {
+      this.#readError ??= asDuctError(error, "cannot receive");
+      // Nothing more can be read: release the connection rather than leave the peer waiting.
+      void this.close();
+      throw this.#readError;
     }
   }
 
@@ -240,7 +252,11 @@ export class Connection implements AsyncDisposable {
   async closeWrite(): Promise<void> {
     await this.#drained();
     this.#writeClosed = true;
-    await this.#conn.closeWrite();
+    try {
+      await this.#conn.closeWrite();
+    } catch (error) {
+      throw asDuctError(error, "cannot close the connection for writing");
+    }
   }
 
   /** Sends every pending frame that can still be sent, then releases the connection. */
@@ -357,7 +373,7 @@ export class Connection implements AsyncDisposable {
       } catch (error) {
         this.#writeError = this.#closed
           ? new ConnectionClosedError("cannot send: the connection is closed")
-          : error;
+          : asDuctError(error, "cannot send");
         batch.reject(this.#writeError);
         (this.#batch as Batch | undefined)?.reject(this.#writeError);
         this.#batch = undefined;
@@ -365,6 +381,18 @@ export class Connection implements AsyncDisposable {
     }
     this.#flushing = false;
   }
+}
+
+// A transport failure (`BrokenPipe`, `ConnectionReset`, a Windows pipe error…) as a
+// `ConnectionClosedError`, so that callers catch one class; duct's own errors pass unchanged.
+function asDuctError(error: unknown, action: string): unknown {
+  if (error instanceof DuctError) return error;
+  const gone = error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset;
+  const detail = gone
+    ? "the peer closed the connection"
+    : `the connection failed (${error instanceof Error ? error.message : String(error)})`;
+  return new ConnectionClosedError(`${action}: ${detail}`, { cause: error });
 }
 
 // One shared handler instead of a new closure per batch.
