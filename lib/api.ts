@@ -7,6 +7,7 @@
 import { Connection } from "./connection.ts";
 import { DEFAULT_NAME, type Endpoint, resolveEndpoint } from "./endpoint.ts";
 import { DEFAULT_MAX_FRAME, type Framing } from "./framing.ts";
+import { checkOptions } from "./options.ts";
 import type { ByteListener, Transport } from "./transport.ts";
 
 /** Default time `connect` waits for a server that is absent or busy: 5 seconds. */
@@ -82,6 +83,7 @@ export async function platformTransport(): Promise<Transport> {
  * ```
  */
 export async function listen(options: ListenOptions = {}): Promise<Listener> {
+  checkOptions({ ...options });
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
   const raw = await transport.listen({
@@ -108,6 +110,7 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<Connection> {
+  checkOptions({ ...options });
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
   const raw = await transport.connect({

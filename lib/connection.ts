@@ -14,6 +14,7 @@ import {
   FrameDecoder,
   type Framing,
 } from "./framing.ts";
+import { checkOptions } from "./options.ts";
 import type { ByteConn } from "./transport.ts";
 
 /**
@@ -100,6 +101,7 @@ export class Connection implements AsyncDisposable {
 
   /** Wraps a transport's byte stream; see {@linkcode ConnectionOptions}. */
   constructor(conn: ByteConn, options: ConnectionOptions = {}) {
+    checkOptions({ framing: options.framing, maxFrame: options.maxFrame });
     this.#conn = conn;
     this.#options = {
       framing: options.framing ?? "length",
