@@ -37,7 +37,7 @@ Options:
   --reply MODE           ack: answer "${ACK}" after printing;
                          echo: answer with the message itself; none: answer nothing (default: ack)
   --json                 print one JSON object per event instead of text
-  --max-clients N        serve at most N clients at once (default: no limit)
+  --max-clients N        serve at most N clients at once; others wait (default: no limit)
   --idle-timeout SECS    close a client that completes no message for SECS seconds (default: off)
   --allow-others         let other local users connect (default: only you)
   -h, --help             show this help and exit
@@ -111,11 +111,6 @@ function eventPrinter(out: LineWriter, json: boolean) {
       emit({ event: "listening", name, path }, `listening on ${name} ${style("dim", `(${path})`)}`),
     connected: (client: number) =>
       emit({ event: "connected", client }, style("green", `client ${client} connected`)),
-    refused: (client: number, message: string) =>
-      emit(
-        { event: "refused", client, message },
-        style("yellow", `client ${client} refused: ${message}`),
-      ),
     message: (client: number, payload: Uint8Array) =>
       emit(
         { event: "message", client, bytes: payload.length, ...payloadFields(payload) },
@@ -164,13 +159,8 @@ async function serve(options: ServerOptions): Promise<number> {
   for (const signal of signals) Deno.addSignalListener(signal, stop);
 
   for await (const conn of listener) {
+    // The listener hands out at most --max-clients connections at once (see listen's maxClients).
     const id = nextId++;
-    if (options.maxClients !== undefined && clients.size >= options.maxClients) {
-      // Unix sockets have no instance limit of their own: refuse plainly rather than hang.
-      events.refused(id, `--max-clients ${options.maxClients} reached`);
-      conn.abort();
-      continue;
-    }
     const client = serveClient(conn, id, options, events);
     clients.set(id, client);
     client.done.finally(() => clients.delete(id));

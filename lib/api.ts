@@ -27,7 +27,13 @@ export interface EndpointOptions {
 export interface ListenOptions extends EndpointOptions {
   /** Let other local users connect (off: only the current user may). */
   allowOthers?: boolean;
-  /** Serve at most this many clients at once (Windows pipes: extra clients wait). */
+  /**
+   * Serve at most this many clients at once: no further connection is accepted until one of them
+   * is closed (`close`, `abort`, or by the library after a failed `receive`). Extra clients wait,
+   * never refused: on Windows for a free pipe instance, up to their `connect` timeout; on Unix in
+   * the kernel's accept queue, already connected, their frames unread until they are accepted
+   * (`connect` waits only once that queue is full). Default: no limit.
+   */
   maxClients?: number;
 }
 
