@@ -6,6 +6,7 @@
 
 import { Connection } from "./connection.ts";
 import { DEFAULT_NAME, type Endpoint, resolveEndpoint } from "./endpoint.ts";
+import { DuctError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME, type Framing } from "./framing.ts";
 import { checkOptions } from "./options.ts";
 import type { ByteListener, Transport } from "./transport.ts";
@@ -96,6 +97,7 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
     name: endpoint.name,
     path: endpoint.path,
     allowOthers: options.allowOthers,
+    managedDirectory: endpoint.managedDirectory,
     maxClients: options.maxClients,
   });
   return createListener(raw, endpoint, connectionOptions(options, transport));
@@ -149,7 +151,11 @@ function createListener(
       return new Connection(await raw.accept(), options);
     } catch (error) {
       if (closed) return null;
-      throw error;
+      if (error instanceof DuctError) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new DuctError(`cannot accept a client on ${endpoint.name}: ${detail}`, {
+        cause: error,
+      });
     }
   };
   return {

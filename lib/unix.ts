@@ -8,6 +8,8 @@ import {
   AddressInUseError,
   ConnectionClosedError,
   ConnectTimeoutError,
+  DuctError,
+  InvalidNameError,
   PermissionDeniedError,
   UnsafePathError,
 } from "./errors.ts";
@@ -47,6 +49,14 @@ export const unixTransport: Transport = {
 };
 
 async function listenUnix(options: TransportListenOptions): Promise<ByteListener> {
+  try {
+    return await bindUnix(options);
+  } catch (error) {
+    throw mapError(error, options.path);
+  }
+}
+
+async function bindUnix(options: TransportListenOptions): Promise<ByteListener> {
   const { path, name } = options;
   await prepareDirectory(directoryOf(path), options);
   await reclaimStale(path, name);
@@ -187,6 +197,14 @@ async function prepareDirectory(
     info = await Deno.lstat(directory);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw mapError(error, directory);
+    // Only duct's own directory is created; a path the user gave is used as is.
+    if (!options.managedDirectory) {
+      throw new InvalidNameError(
+        `cannot listen on ${options.path}: the directory ${directory} does not exist; create ` +
+          `it first, or give a plain name to use duct's own directory`,
+        { cause: error },
+      );
+    }
     await Deno.mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     info = await Deno.lstat(directory);
   }
@@ -249,9 +267,13 @@ async function reclaimStale(path: string, name: string): Promise<void> {
   await Deno.remove(path);
 }
 
+// The operating system's error as a DuctError naming the path. Deno's own permission error
+// (`NotCapable`, a missing --allow-* flag) is passed on: it already names the flag to add.
 function mapError(error: unknown, path: string): unknown {
   if (error instanceof Deno.errors.PermissionDenied) {
     return new PermissionDeniedError(`permission denied on ${path}`, { cause: error });
   }
-  return error;
+  if (error instanceof DuctError || error instanceof Deno.errors.NotCapable) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new DuctError(`cannot use ${path}: ${detail}`, { cause: error });
 }

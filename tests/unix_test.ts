@@ -1,12 +1,24 @@
 /**
  * The Unix transport's `maxClients`: at the limit the listener stops accepting, so extra clients
  * wait in the kernel's accept queue and are served as places free (on Windows they wait for a
- * free pipe instance); once that queue is full, `connect` waits until its timeout.
+ * free pipe instance); once that queue is full, `connect` waits until its timeout. And paths: only
+ * duct's own directory is ever created, and the OS's errors become DuctErrors naming the path.
  */
 
-import { AddressInUseError, ConnectTimeoutError } from "../lib/errors.ts";
+import {
+  AddressInUseError,
+  ConnectTimeoutError,
+  DuctError,
+  InvalidNameError,
+} from "../lib/errors.ts";
 import { connect, type Connection, listen } from "../lib/mod.ts";
-import { assert, assertEquals, assertRejects, assertStrictEquals } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+} from "./_assert.ts";
 import { bytes, text } from "./_helpers.ts";
 
 const ignore = Deno.build.os === "windows";
@@ -99,5 +111,53 @@ Deno.test({
         for (const conn of queued) conn.close();
       }
       assert(listener.endpoint.path === path);
+    }),
+});
+
+Deno.test({
+  name: "unix: an explicit path's directory must exist: it is named, never created",
+  ignore,
+  fn: () =>
+    withDir(async (dir) => {
+      const missing = `${dir}/no/such/dir`;
+      const error = await assertRejects(
+        () => listen({ name: `${missing}/x.sock` }),
+        InvalidNameError,
+      );
+      assertStrictEquals(
+        error.message,
+        `cannot listen on ${missing}/x.sock: the directory ${missing} does not exist; create it ` +
+          `first, or give a plain name to use duct's own directory`,
+      );
+      await assertRejects(() => Deno.lstat(`${dir}/no`), Deno.errors.NotFound);
+
+      // A relative path is relative to the working directory, which is not created either.
+      const relative = `duct-missing-${crypto.randomUUID()}`;
+      try {
+        await assertRejects(
+          () => listen({ name: `${relative}/x.sock` }),
+          InvalidNameError,
+          relative,
+        );
+        await assertRejects(() => Deno.lstat(relative), Deno.errors.NotFound);
+      } finally {
+        await Deno.remove(relative, { recursive: true }).catch(() => {});
+      }
+
+      // One that exists is used as is.
+      await using listener = await listen({ name: `${dir}/x.sock` });
+      assertStrictEquals(listener.endpoint.path, `${dir}/x.sock`);
+    }),
+});
+
+Deno.test({
+  name: "unix: an unusable path fails with a DuctError naming it",
+  ignore,
+  fn: () =>
+    withDir(async (dir) => {
+      // A file where a directory should be: the OS says ENOTDIR.
+      await Deno.writeTextFile(`${dir}/file`, "");
+      const error = await assertRejects(() => listen({ name: `${dir}/file/x.sock` }), DuctError);
+      assertStringIncludes(error.message, `${dir}/file`);
     }),
 });
