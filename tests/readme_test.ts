@@ -182,3 +182,45 @@ Deno.test({
     assertStringIncludes(stderr, "client dropped: connection closed in the middle of a frame");
   },
 });
+
+Deno.test({
+  name: "readme: a library program needs exactly the permissions the Library section lists",
+  ignore: IS_WINDOWS, // there --allow-ffi is needed too; the compiled-permissions test covers it
+  async fn() {
+    const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+    const listed = "`--allow-env --allow-read --allow-write --allow-sys --allow-net`";
+    assertStringIncludes(readme, listed);
+    const flags = listed.slice(1, -1).split(" ");
+    const program = `
+      import { connect, listen } from ${JSON.stringify(new URL("lib/mod.ts", ROOT).href)};
+      try {
+        await using _listener = await listen({ name: ${JSON.stringify(uniqueName("perm"))} });
+        await using _conn = await connect({ name: _listener.endpoint.name, timeout: 1000 });
+        console.log("ok");
+      } catch (error) {
+        console.log(\`\${(error as Error).name}: \${(error as Error).message}\`);
+      }`;
+    // `deno eval` would grant everything: a file run with `deno run` gets only the flags given.
+    const script = await Deno.makeTempFile({ suffix: ".ts" });
+    try {
+      await Deno.writeTextFile(script, program);
+      const run = async (granted: string[]) => {
+        const output = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "--no-prompt", ...granted, script],
+          env: { NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        return new TextDecoder().decode(output.stdout).trim();
+      };
+      assertEquals(await run(flags), "ok");
+      for (const missing of flags) {
+        const result = await run(flags.filter((flag) => flag !== missing));
+        assert(result.startsWith("NotCapable: "), `without ${missing}: ${result}`);
+        assertStringIncludes(result, `run again with the ${missing} flag`);
+      }
+    } finally {
+      await Deno.remove(script);
+    }
+  },
+});
