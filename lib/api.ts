@@ -50,7 +50,12 @@ export interface ConnectOptions extends EndpointOptions {
 export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
   /** The endpoint being served. */
   readonly endpoint: Endpoint;
-  /** Resolves with the next client, or `null` once the listener is closed. */
+  /**
+   * Resolves with the next client, or `null` once the listener is closed. With `maxClients`, waits
+   * until fewer than that many accepted connections are open.
+   *
+   * @throws {DuctError} if the operating system fails to accept (out of file descriptors, say).
+   */
   accept(): Promise<Connection | null>;
   /** Stops accepting and releases the endpoint. Connections already accepted stay open. */
   close(): void;
@@ -62,7 +67,7 @@ export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
  *
  * @example
  * ```ts
- * import { platformTransport } from "./api.ts";
+ * import { platformTransport } from "./mod.ts";
  * const transport = await platformTransport();
  * console.log(transport.messageMode);
  * ```
@@ -75,8 +80,14 @@ export async function platformTransport(): Promise<Transport> {
 /**
  * Starts serving an endpoint.
  *
+ * @throws {TypeError} or {@linkcode RangeError} for a bad option (named in the message).
  * @throws {AddressInUseError} if another server already listens there.
- * @throws {InvalidNameError} or {@linkcode UnsafePathError} for a name or path that cannot be used.
+ * @throws {InvalidNameError} for a name that cannot be used, or a path whose directory is missing.
+ * @throws {UnsafePathError} for a socket path or directory that is unsafe to use (Unix).
+ * @throws {PermissionDeniedError} if the operating system refuses access to the endpoint.
+ * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
+ * other failure of the operating system on Unix, naming the path.
+ * @throws {Deno.errors.NotCapable} without the permissions the README's Library section lists.
  *
  * @example
  * ```ts ignore
@@ -106,7 +117,14 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
 /**
  * Connects to a server, waiting up to `timeout` for one to be there and free.
  *
- * @throws {ConnectTimeoutError} once the timeout runs out.
+ * @throws {TypeError} or {@linkcode RangeError} for a bad option (named in the message).
+ * @throws {ConnectTimeoutError} once the timeout runs out with no server free to answer.
+ * @throws {InvalidNameError} for a name that cannot be used.
+ * @throws {PermissionDeniedError} if the server belongs to another user who did not allow others.
+ * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
+ * other failure of the operating system on Unix, naming the path.
+ * @throws The `signal`'s reason once it is aborted.
+ * @throws {Deno.errors.NotCapable} without the permissions the README's Library section lists.
  *
  * @example
  * ```ts ignore

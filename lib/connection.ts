@@ -99,7 +99,11 @@ export class Connection implements AsyncDisposable {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
-  /** Wraps a transport's byte stream; see {@linkcode ConnectionOptions}. */
+  /**
+   * Wraps a transport's byte stream; see {@linkcode ConnectionOptions}.
+   *
+   * @throws {TypeError} or {@linkcode RangeError} for a bad `framing` or `maxFrame`.
+   */
   constructor(conn: ByteConn, options: ConnectionOptions = {}) {
     checkOptions({ framing: options.framing, maxFrame: options.maxFrame });
     this.#conn = conn;
@@ -127,7 +131,10 @@ export class Connection implements AsyncDisposable {
    * written without copying: leave it unchanged until the promise settles.
    *
    * @throws {FrameTooLargeError} if the payload exceeds `maxFrame`.
-   * @throws {InvalidFrameError} if the payload holds the delimiter of `line` or `nul` framing.
+   * @throws {InvalidFrameError} if the payload holds the delimiter of `line` or `nul` framing, or
+   * ends in `\r` in `line` framing.
+   * @throws {ConnectionClosedError} if the connection is closed, or the peer has gone (the
+   * operating system's error is the `cause`); after a failed write every later send rejects too.
    */
   send(message: string | Uint8Array): Promise<void> {
     if (this.#closed || this.#writeClosed) {
@@ -242,7 +249,11 @@ export class Connection implements AsyncDisposable {
     });
   }
 
-  /** Waits until every frame sent so far is written. */
+  /**
+   * Waits until every frame sent so far is written.
+   *
+   * @throws {ConnectionClosedError} if a write failed (see {@linkcode Connection.send}).
+   */
   async flush(): Promise<void> {
     for (let tail = this.#tail;; tail = this.#tail) {
       await tail;
@@ -250,7 +261,12 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  /** Sends every pending frame, then tells the peer that nothing more will come. */
+  /**
+   * Sends every pending frame, then tells the peer that nothing more will come.
+   *
+   * @throws {ConnectionClosedError} if a pending frame could not be written or the connection is
+   * gone.
+   */
   async closeWrite(): Promise<void> {
     await this.#drained();
     this.#writeClosed = true;
