@@ -141,6 +141,9 @@ async function serve(options: ServerOptions): Promise<number> {
     maxFrame: options.maxFrame,
     allowOthers: options.allowOthers,
     maxClients: options.maxClients,
+    // A client that breaks the protocol still gets the answers to its earlier messages (each
+    // sent after printing); serveClient closes the connection after them.
+    keepOpenAfterError: true,
   });
   await events.listening(listener.endpoint.name, listener.endpoint.path);
 

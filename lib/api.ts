@@ -22,6 +22,12 @@ export interface EndpointOptions {
   framing?: Framing;
   /** Largest frame payload in bytes. Default 16 MiB. */
   maxFrame?: number;
+  /**
+   * Keep a connection open after a failed `receive`, for replies to the frames received before
+   * the failure; closing it is then the caller's job. Default `false`: it closes itself once the
+   * frames sent so far are written, so that a peer is never left waiting.
+   */
+  keepOpenAfterError?: boolean;
 }
 
 /** Options of {@linkcode listen}. */
@@ -154,6 +160,7 @@ function connectionOptions(options: EndpointOptions, transport: Transport) {
     framing,
     maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
     writePerFrame: transport.messageMode && framing !== "length",
+    keepOpenAfterError: options.keepOpenAfterError ?? false,
   };
 }
 

@@ -44,6 +44,12 @@ export interface ConnectionOptions {
    * classic peer reading one message at a time gets exactly one frame per read.
    */
   writePerFrame?: boolean;
+  /**
+   * Keep the connection open after a failed `receive`, for replies to the frames received before
+   * the failure; closing it is then the caller's job. Default `false`: the connection closes
+   * itself once the frames sent so far are written, so that a peer is never left waiting.
+   */
+  keepOpenAfterError?: boolean;
 }
 
 // The frames of one batch, as the writes that will carry them. Small frames are copied into
@@ -105,12 +111,14 @@ export class Connection implements AsyncDisposable {
    * @throws {TypeError} or {@linkcode RangeError} for a bad `framing` or `maxFrame`.
    */
   constructor(conn: ByteConn, options: ConnectionOptions = {}) {
-    checkOptions({ framing: options.framing, maxFrame: options.maxFrame });
+    const { framing, maxFrame, keepOpenAfterError } = options;
+    checkOptions({ framing, maxFrame, keepOpenAfterError });
     this.#conn = conn;
     this.#options = {
       framing: options.framing ?? "length",
       maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
       writePerFrame: options.writePerFrame ?? false,
+      keepOpenAfterError: options.keepOpenAfterError ?? false,
     };
     this.#decoder = new FrameDecoder(this.#options);
   }
@@ -197,8 +205,9 @@ export class Connection implements AsyncDisposable {
    *
    * @throws {FrameTooLargeError} or {@linkcode ProtocolError} if the peer breaks the protocol.
    * @throws {ConnectionClosedError} if the connection is lost (reset by the peer, for example).
-   * After any of these, the connection closes itself (sending what is pending, then releasing
-   * it), so the peer sees end of stream, and every later `receive` rejects with the same error.
+   * After any of these every later `receive` rejects with the same error, and the connection
+   * closes itself (sending what is pending, then releasing it) so that the peer sees end of
+   * stream — unless `keepOpenAfterError` is set.
    */
   async receive(): Promise<Uint8Array | null> {
     if (this.#readError !== undefined) throw this.#readError;
@@ -219,7 +228,7 @@ export class Connection implements AsyncDisposable {
     } catch (error) {
       this.#readError ??= asDuctError(error, "cannot receive");
       // Nothing more can be read: release the connection rather than leave the peer waiting.
-      void this.close();
+      if (!this.#options.keepOpenAfterError) void this.close();
       throw this.#readError;
     }
   }

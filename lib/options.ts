@@ -11,7 +11,8 @@ import { FRAMINGS, MAX_LENGTH_HEADER } from "./framing.ts";
  * Throws a `TypeError` or `RangeError` naming the first option of `options` that is out of place:
  * `framing` not one of {@linkcode FRAMINGS}, `maxFrame` not a whole number from 0 to
  * {@linkcode MAX_LENGTH_HEADER}, `timeout` negative or not a number, `maxClients` not a whole
- * number of at least 1, `name` not a string, `allowOthers` not a boolean, `signal` not an
+ * number of at least 1, `name` not a string, `allowOthers` or `keepOpenAfterError` not a boolean,
+ * `signal` not an
  * `AbortSignal`. Absent (`undefined`) options are fine: they take their defaults.
  *
  * @example
@@ -25,7 +26,7 @@ import { FRAMINGS, MAX_LENGTH_HEADER } from "./framing.ts";
  * ```
  */
 export function checkOptions(options: Record<string, unknown>): void {
-  const { name, framing, maxFrame, timeout, maxClients, allowOthers, signal } = options;
+  const { name, framing, maxFrame, timeout, maxClients, signal } = options;
   if (name !== undefined && typeof name !== "string") {
     throw new TypeError(`name must be a string, not ${describe(name)}`);
   }
@@ -45,8 +46,11 @@ export function checkOptions(options: Record<string, unknown>): void {
     }
   }
   checkInteger("maxClients", maxClients, 1, Number.MAX_SAFE_INTEGER, "clients");
-  if (allowOthers !== undefined && typeof allowOthers !== "boolean") {
-    throw new TypeError(`allowOthers must be a boolean, not ${describe(allowOthers)}`);
+  for (const option of ["allowOthers", "keepOpenAfterError"]) {
+    const value = options[option];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(`${option} must be a boolean, not ${describe(value)}`);
+    }
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, not ${describe(signal)}`);

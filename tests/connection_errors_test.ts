@@ -113,3 +113,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("connection errors: keepOpenAfterError leaves replies after the error to the caller", async () => {
+  const [rawA, rawB] = memoryPair();
+  const b = new Connection(rawB, { keepOpenAfterError: true });
+  await rawA.write(Uint8Array.of(0, 0, 0, 2, 104, 105, 0xff, 0xff, 0xff, 0xff));
+  const first = await b.receive();
+  await assertRejects(() => b.receive(), FrameTooLargeError);
+  assert(!rawB.closed, "the connection stayed open");
+  // A reply sent after the error (as a server that prints first does) still goes out.
+  await b.send(first!);
+  await b.close();
+  assertEquals(rawA.takeReceived(), Uint8Array.of(0, 0, 0, 2, 104, 105));
+  assert(rawA.ended, "then the peer sees end of stream");
+});

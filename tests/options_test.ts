@@ -18,6 +18,7 @@ const BAD: [Record<string, unknown>, typeof RangeError | typeof TypeError, strin
   [{ maxFrame: NaN }, RangeError, "maxFrame"],
   [{ maxFrame: "16MiB" }, TypeError, 'maxFrame must be a number of bytes, not "16MiB"'],
   [{ name: 42 }, TypeError, "name must be a string"],
+  [{ keepOpenAfterError: 1 }, TypeError, "keepOpenAfterError must be a boolean"],
 ];
 const BAD_LISTEN: typeof BAD = [
   ...BAD,
