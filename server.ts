@@ -37,7 +37,7 @@ Options:
   --reply MODE           ack: answer "${ACK}" after printing;
                          echo: answer with the message itself; none: answer nothing (default: ack)
   --json                 print one JSON object per event instead of text
-  --max-clients N        serve at most N clients at once (default: no limit)
+  --max-clients N        serve at most N clients at once; others wait (default: no limit)
   --idle-timeout SECS    close a client that completes no message for SECS seconds (default: off)
   --allow-others         let other local users connect (default: only you)
   -h, --help             show this help and exit
@@ -123,11 +123,6 @@ function eventPrinter(out: LineWriter, json: boolean) {
         () => ({ event: "connected", client }),
         () => style("green", `client ${client} connected`),
       ),
-    refused: (client: number, message: string) =>
-      report(
-        () => ({ event: "refused", client, message }),
-        () => style("yellow", `client ${client} refused: ${message}`),
-      ),
     message: (client: number, payload: Uint8Array) =>
       emit(
         () => ({ event: "message", client, bytes: payload.length, ...payloadFields(payload) }),
@@ -175,6 +170,9 @@ async function serve(options: ServerOptions): Promise<number> {
     maxFrame: options.maxFrame,
     allowOthers: options.allowOthers,
     maxClients: options.maxClients,
+    // A client that breaks the protocol still gets the answers to its earlier messages (each
+    // sent after printing); serveClient closes the connection after them.
+    keepOpenAfterError: true,
   });
   const clients = new Map<number, Client>();
   let nextId = 1;
@@ -200,13 +198,8 @@ async function serve(options: ServerOptions): Promise<number> {
   await events.listening(listener.endpoint.name, listener.endpoint.path);
 
   for await (const conn of listener) {
+    // The listener hands out at most --max-clients connections at once (see listen's maxClients).
     const id = nextId++;
-    if (options.maxClients !== undefined && clients.size >= options.maxClients) {
-      // Unix sockets have no instance limit of their own: refuse plainly rather than hang.
-      events.refused(id, `--max-clients ${options.maxClients} reached`);
-      conn.abort();
-      continue;
-    }
     const client = serveClient(conn, id, options, events);
     clients.set(id, client);
     client.done.finally(() => clients.delete(id));

@@ -6,7 +6,9 @@
 
 import { Connection } from "./connection.ts";
 import { DEFAULT_NAME, type Endpoint, resolveEndpoint } from "./endpoint.ts";
+import { DuctError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME, type Framing } from "./framing.ts";
+import { checkOptions } from "./options.ts";
 import type { ByteListener, Transport } from "./transport.ts";
 
 /** Default time `connect` waits for a server that is absent or busy: 5 seconds. */
@@ -20,13 +22,25 @@ export interface EndpointOptions {
   framing?: Framing;
   /** Largest frame payload in bytes. Default 16 MiB. */
   maxFrame?: number;
+  /**
+   * Keep a connection open after a failed `receive`, for replies to the frames received before
+   * the failure; closing it is then the caller's job. Default `false`: it closes itself once the
+   * frames sent so far are written, so that a peer is never left waiting.
+   */
+  keepOpenAfterError?: boolean;
 }
 
 /** Options of {@linkcode listen}. */
 export interface ListenOptions extends EndpointOptions {
   /** Let other local users connect (off: only the current user may). */
   allowOthers?: boolean;
-  /** Serve at most this many clients at once (Windows pipes: extra clients wait). */
+  /**
+   * Serve at most this many clients at once: no further connection is accepted until one of them
+   * is closed (`close`, `abort`, or by the library after a failed `receive`). Extra clients wait,
+   * never refused: on Windows for a free pipe instance, up to their `connect` timeout; on Unix in
+   * the kernel's accept queue, already connected, their frames unread until they are accepted
+   * (`connect` waits only once that queue is full). Default: no limit.
+   */
   maxClients?: number;
 }
 
@@ -42,7 +56,12 @@ export interface ConnectOptions extends EndpointOptions {
 export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
   /** The endpoint being served. */
   readonly endpoint: Endpoint;
-  /** Resolves with the next client, or `null` once the listener is closed. */
+  /**
+   * Resolves with the next client, or `null` once the listener is closed. With `maxClients`, waits
+   * until fewer than that many accepted connections are open.
+   *
+   * @throws {DuctError} if the operating system fails to accept (out of file descriptors, say).
+   */
   accept(): Promise<Connection | null>;
   /** Stops accepting and releases the endpoint. Connections already accepted stay open. */
   close(): void;
@@ -54,7 +73,7 @@ export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
  *
  * @example
  * ```ts
- * import { platformTransport } from "./api.ts";
+ * import { platformTransport } from "./mod.ts";
  * const transport = await platformTransport();
  * console.log(transport.messageMode);
  * ```
@@ -67,8 +86,14 @@ export async function platformTransport(): Promise<Transport> {
 /**
  * Starts serving an endpoint.
  *
+ * @throws {TypeError} or {@linkcode RangeError} for a bad option (named in the message).
  * @throws {AddressInUseError} if another server already listens there.
- * @throws {InvalidNameError} or {@linkcode UnsafePathError} for a name or path that cannot be used.
+ * @throws {InvalidNameError} for a name that cannot be used, or a path whose directory is missing.
+ * @throws {UnsafePathError} for a socket path or directory that is unsafe to use (Unix).
+ * @throws {PermissionDeniedError} if the operating system refuses access to the endpoint.
+ * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
+ * other failure of the operating system on Unix, naming the path.
+ * @throws {Deno.errors.NotCapable} without the permissions the README's Library section lists.
  *
  * @example
  * ```ts ignore
@@ -82,12 +107,14 @@ export async function platformTransport(): Promise<Transport> {
  * ```
  */
 export async function listen(options: ListenOptions = {}): Promise<Listener> {
+  checkOptions({ ...options });
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
   const raw = await transport.listen({
     name: endpoint.name,
     path: endpoint.path,
     allowOthers: options.allowOthers,
+    managedDirectory: endpoint.managedDirectory,
     maxClients: options.maxClients,
   });
   return createListener(raw, endpoint, connectionOptions(options, transport));
@@ -96,7 +123,14 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
 /**
  * Connects to a server, waiting up to `timeout` for one to be there and free.
  *
- * @throws {ConnectTimeoutError} once the timeout runs out.
+ * @throws {TypeError} or {@linkcode RangeError} for a bad option (named in the message).
+ * @throws {ConnectTimeoutError} once the timeout runs out with no server free to answer.
+ * @throws {InvalidNameError} for a name that cannot be used.
+ * @throws {PermissionDeniedError} if the server belongs to another user who did not allow others.
+ * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
+ * other failure of the operating system on Unix, naming the path.
+ * @throws The `signal`'s reason once it is aborted.
+ * @throws {Deno.errors.NotCapable} without the permissions the README's Library section lists.
  *
  * @example
  * ```ts ignore
@@ -108,6 +142,7 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<Connection> {
+  checkOptions({ ...options });
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
   const raw = await transport.connect({
@@ -125,6 +160,7 @@ function connectionOptions(options: EndpointOptions, transport: Transport) {
     framing,
     maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
     writePerFrame: transport.messageMode && framing !== "length",
+    keepOpenAfterError: options.keepOpenAfterError ?? false,
   };
 }
 
@@ -140,7 +176,11 @@ function createListener(
       return new Connection(await raw.accept(), options);
     } catch (error) {
       if (closed) return null;
-      throw error;
+      if (error instanceof DuctError) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new DuctError(`cannot accept a client on ${endpoint.name}: ${detail}`, {
+        cause: error,
+      });
     }
   };
   return {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectionClosedError, FrameTooLargeError } from "./errors.ts";
+import { ConnectionClosedError, DuctError, FrameTooLargeError } from "./errors.ts";
 import {
   concat,
   DEFAULT_MAX_FRAME,
@@ -14,6 +14,7 @@ import {
   FrameDecoder,
   type Framing,
 } from "./framing.ts";
+import { checkOptions } from "./options.ts";
 import type { ByteConn } from "./transport.ts";
 
 /**
@@ -43,6 +44,12 @@ export interface ConnectionOptions {
    * classic peer reading one message at a time gets exactly one frame per read.
    */
   writePerFrame?: boolean;
+  /**
+   * Keep the connection open after a failed `receive`, for replies to the frames received before
+   * the failure; closing it is then the caller's job. Default `false`: the connection closes
+   * itself once the frames sent so far are written, so that a peer is never left waiting.
+   */
+  keepOpenAfterError?: boolean;
 }
 
 // The frames of one batch, as the writes that will carry them. Small frames are copied into
@@ -84,6 +91,8 @@ export class Connection implements AsyncDisposable {
   #flushing = false;
   #pendingBytes = 0;
   #writeError: unknown;
+  // Why receiving failed (a broken protocol or a lost connection): every later receive rejects.
+  #readError: unknown;
   #ended = false;
   #closed = false;
   #reading: Promise<void> | undefined;
@@ -96,13 +105,20 @@ export class Connection implements AsyncDisposable {
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
-  /** Wraps a transport's byte stream; see {@linkcode ConnectionOptions}. */
+  /**
+   * Wraps a transport's byte stream; see {@linkcode ConnectionOptions}.
+   *
+   * @throws {TypeError} or {@linkcode RangeError} for a bad `framing` or `maxFrame`.
+   */
   constructor(conn: ByteConn, options: ConnectionOptions = {}) {
+    const { framing, maxFrame, keepOpenAfterError } = options;
+    checkOptions({ framing, maxFrame, keepOpenAfterError });
     this.#conn = conn;
     this.#options = {
       framing: options.framing ?? "length",
       maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
       writePerFrame: options.writePerFrame ?? false,
+      keepOpenAfterError: options.keepOpenAfterError ?? false,
     };
     this.#decoder = new FrameDecoder(this.#options);
   }
@@ -123,7 +139,10 @@ export class Connection implements AsyncDisposable {
    * written without copying: leave it unchanged until the promise settles.
    *
    * @throws {FrameTooLargeError} if the payload exceeds `maxFrame`.
-   * @throws {InvalidFrameError} if the payload holds the delimiter of `line` or `nul` framing.
+   * @throws {InvalidFrameError} if the payload holds the delimiter of `line` or `nul` framing, or
+   * ends in `\r` in `line` framing.
+   * @throws {ConnectionClosedError} if the connection is closed, or the peer has gone (the
+   * operating system's error is the `cause`); after a failed write every later send rejects too.
    */
   send(message: string | Uint8Array): Promise<void> {
     if (this.#closed || this.#writeClosed) {
@@ -184,22 +203,33 @@ export class Connection implements AsyncDisposable {
   /**
    * Receives the next frame; resolves `null` once the peer has closed.
    *
-   * @throws {FrameTooLargeError} or {@linkcode ProtocolError} if the peer breaks the protocol;
-   * the connection is then unusable and should be closed.
+   * @throws {FrameTooLargeError} or {@linkcode ProtocolError} if the peer breaks the protocol.
+   * @throws {ConnectionClosedError} if the connection is lost (reset by the peer, for example).
+   * After any of these every later `receive` rejects with the same error, and the connection
+   * closes itself (sending what is pending, then releasing it) so that the peer sees end of
+   * stream — unless `keepOpenAfterError` is set.
    */
   async receive(): Promise<Uint8Array | null> {
-    for (;;) {
-      const frame = this.#decoder.next();
-      if (frame !== undefined) return frame;
-      if (this.#ended) {
-        const last = this.#last;
-        this.#last = undefined;
-        return last ?? null;
+    if (this.#readError !== undefined) throw this.#readError;
+    try {
+      for (;;) {
+        const frame = this.#decoder.next();
+        if (frame !== undefined) return frame;
+        if (this.#ended) {
+          const last = this.#last;
+          this.#last = undefined;
+          return last ?? null;
+        }
+        if (this.#reading === undefined) {
+          this.#reading = this.#fill().finally(() => this.#reading = undefined);
+        }
+        await this.#reading;
       }
-      if (this.#reading === undefined) {
-        this.#reading = this.#fill().finally(() => this.#reading = undefined);
-      }
-      await this.#reading;
+    } catch (error) {
+      this.#readError ??= asDuctError(error, "cannot receive");
+      // Nothing more can be read: release the connection rather than leave the peer waiting.
+      if (!this.#options.keepOpenAfterError) void this.close();
+      throw this.#readError;
     }
   }
 
@@ -228,7 +258,11 @@ export class Connection implements AsyncDisposable {
     });
   }
 
-  /** Waits until every frame sent so far is written. */
+  /**
+   * Waits until every frame sent so far is written.
+   *
+   * @throws {ConnectionClosedError} if a write failed (see {@linkcode Connection.send}).
+   */
   async flush(): Promise<void> {
     for (let tail = this.#tail;; tail = this.#tail) {
       await tail;
@@ -236,11 +270,20 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  /** Sends every pending frame, then tells the peer that nothing more will come. */
+  /**
+   * Sends every pending frame, then tells the peer that nothing more will come.
+   *
+   * @throws {ConnectionClosedError} if a pending frame could not be written or the connection is
+   * gone.
+   */
   async closeWrite(): Promise<void> {
     await this.#drained();
     this.#writeClosed = true;
-    await this.#conn.closeWrite();
+    try {
+      await this.#conn.closeWrite();
+    } catch (error) {
+      throw asDuctError(error, "cannot close the connection for writing");
+    }
   }
 
   /** Sends every pending frame that can still be sent, then releases the connection. */
@@ -357,7 +400,7 @@ export class Connection implements AsyncDisposable {
       } catch (error) {
         this.#writeError = this.#closed
           ? new ConnectionClosedError("cannot send: the connection is closed")
-          : error;
+          : asDuctError(error, "cannot send");
         batch.reject(this.#writeError);
         (this.#batch as Batch | undefined)?.reject(this.#writeError);
         this.#batch = undefined;
@@ -365,6 +408,18 @@ export class Connection implements AsyncDisposable {
     }
     this.#flushing = false;
   }
+}
+
+// A transport failure (`BrokenPipe`, `ConnectionReset`, a Windows pipe error…) as a
+// `ConnectionClosedError`, so that callers catch one class; duct's own errors pass unchanged.
+function asDuctError(error: unknown, action: string): unknown {
+  if (error instanceof DuctError) return error;
+  const gone = error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset;
+  const detail = gone
+    ? "the peer closed the connection"
+    : `the connection failed (${error instanceof Error ? error.message : String(error)})`;
+  return new ConnectionClosedError(`${action}: ${detail}`, { cause: error });
 }
 
 // One shared handler instead of a new closure per batch.

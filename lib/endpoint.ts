@@ -55,7 +55,7 @@ export interface ResolveOptions {
  *
  * @example
  * ```ts
- * import { resolveEndpoint } from "./endpoint.ts";
+ * import { resolveEndpoint } from "./mod.ts";
  * const endpoint = resolveEndpoint("testPipe", { os: "windows" });
  * console.log(endpoint.path); // \\.\pipe\testPipe
  * ```
@@ -91,7 +91,7 @@ export function resolveEndpoint(name: string, options: ResolveOptions = {}): End
  *
  * @example
  * ```ts
- * import { defaultDirectory } from "./endpoint.ts";
+ * import { defaultDirectory } from "./mod.ts";
  * console.log(defaultDirectory((key) => key === "XDG_RUNTIME_DIR" ? "/run/user/1000" : undefined));
  * // /run/user/1000/duct
  * ```

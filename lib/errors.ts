@@ -8,9 +8,11 @@
 /** Base class of every error duct throws on purpose. */
 export class DuctError extends Error {
   /**
+   * Creates an error with a message a user can act on; `options.cause` keeps the error behind it.
+   *
    * @example Catch any duct error
    * ```ts
-   * import { DuctError } from "./errors.ts";
+   * import { DuctError } from "./mod.ts";
    * const error: Error = new DuctError("boom");
    * console.log(error instanceof DuctError); // true
    * ```
@@ -21,27 +23,50 @@ export class DuctError extends Error {
   }
 }
 
-/** An endpoint name that cannot be used: empty, too long, or containing NUL. */
+/**
+ * An endpoint name that cannot be used: empty, too long, containing NUL, or a path whose
+ * directory does not exist.
+ */
 export class InvalidNameError extends DuctError {}
+
+/** Options of {@linkcode FrameTooLargeError}. */
+export interface FrameTooLargeOptions extends ErrorOptions {
+  /**
+   * Set when a `line` or `nul` frame ran past the maximum without its delimiter (`"newline"` or
+   * `"NUL"`): the frame's size is then unknown, and `size` counts the bytes received so far.
+   */
+  unterminated?: string;
+}
 
 /** A frame longer than the configured maximum was sent or announced by the peer. */
 export class FrameTooLargeError extends DuctError {
-  /** The size that was sent or announced, in bytes. */
+  /**
+   * The size that was sent or announced, in bytes; for an unterminated frame, the bytes received
+   * so far (the frame is longer).
+   */
   readonly size: number;
   /** The configured maximum, in bytes. */
   readonly maxFrame: number;
 
   /**
+   * Describes a frame of `size` bytes refused for exceeding `maxFrame` bytes, or, with
+   * `options.unterminated`, a frame that ran past `maxFrame` bytes without its delimiter.
+   *
    * @example
    * ```ts
-   * import { FrameTooLargeError } from "./errors.ts";
-   * const error = new FrameTooLargeError(20, 10);
-   * console.log(error.message);
+   * import { FrameTooLargeError } from "./mod.ts";
+   * console.log(new FrameTooLargeError(20, 10).message);
+   * // frame of 20 bytes is larger than the maximum of 10 bytes (--max-frame)
+   * console.log(new FrameTooLargeError(12, 10, { unterminated: "newline" }).message);
+   * // more than the maximum of 10 bytes (--max-frame) arrived without a newline
    * ```
    */
-  constructor(size: number, maxFrame: number, options?: ErrorOptions) {
+  constructor(size: number, maxFrame: number, options?: FrameTooLargeOptions) {
     super(
-      `frame of ${size} bytes is larger than the maximum of ${maxFrame} bytes (--max-frame)`,
+      options?.unterminated === undefined
+        ? `frame of ${size} bytes is larger than the maximum of ${maxFrame} bytes (--max-frame)`
+        : `more than the maximum of ${maxFrame} bytes (--max-frame) arrived without a ` +
+          options.unterminated,
       options,
     );
     this.size = size;
@@ -76,9 +101,11 @@ export class Win32Error extends DuctError {
   readonly code: number;
 
   /**
+   * Describes a failed Win32 call: `code` is the error code, `message` says what was being done.
+   *
    * @example
    * ```ts
-   * import { Win32Error } from "./errors.ts";
+   * import { Win32Error } from "./mod.ts";
    * const error = new Win32Error(231, "cannot connect: all pipe instances are busy (Win32 error 231)");
    * console.log(error.code); // 231
    * ```

@@ -45,7 +45,7 @@ function delimiterOf(framing: Framing): number {
  *
  * @example
  * ```ts
- * import { encodeFrame } from "./framing.ts";
+ * import { encodeFrame } from "./mod.ts";
  * const [header, payload] = encodeFrame(new TextEncoder().encode("hi"));
  * console.log(header, payload); // Uint8Array [0, 0, 0, 2], Uint8Array [104, 105]
  * ```
@@ -102,7 +102,7 @@ export let directTarget: (decoder: FrameDecoder, minimum: number) => Uint8Array 
  *
  * @example
  * ```ts
- * import { FrameDecoder } from "./framing.ts";
+ * import { FrameDecoder } from "./mod.ts";
  * const decoder = new FrameDecoder({ framing: "line" });
  * decoder.push(new TextEncoder().encode("he"));
  * decoder.push(new TextEncoder().encode("llo\nworld\n"));
@@ -235,7 +235,9 @@ export class FrameDecoder {
       const overLimit = this.#buffered > this.#maxFrame + slack ||
         (this.#buffered > this.#maxFrame && this.#chunks.at(-1)!.at(-1) !== CR);
       if (overLimit) {
-        throw new FrameTooLargeError(this.#buffered, this.#maxFrame);
+        // The frame's size is unknown: say what is known, not the bytes that happen to be here.
+        const unterminated = this.#framing === "nul" ? "NUL" : "newline";
+        throw new FrameTooLargeError(this.#buffered, this.#maxFrame, { unterminated });
       }
       return undefined;
     }
@@ -325,7 +327,7 @@ function stripCr(frame: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { FrameDecoderStream } from "./framing.ts";
+ * import { FrameDecoderStream } from "./mod.ts";
  * const frames = ReadableStream.from([Uint8Array.of(0, 0, 0, 1, 65)])
  *   .pipeThrough(new FrameDecoderStream());
  * for await (const frame of frames) console.log(frame); // Uint8Array [65]
@@ -354,7 +356,7 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array> 
  *
  * @example
  * ```ts
- * import { FrameEncoderStream } from "./framing.ts";
+ * import { FrameEncoderStream } from "./mod.ts";
  * const bytes = ReadableStream.from([new TextEncoder().encode("hi")])
  *   .pipeThrough(new FrameEncoderStream({ framing: "nul" }));
  * for await (const chunk of bytes) console.log(chunk); // Uint8Array [104, 105, 0]
@@ -376,7 +378,7 @@ export class FrameEncoderStream extends TransformStream<Uint8Array, Uint8Array> 
  *
  * @example
  * ```ts
- * import { concat } from "./framing.ts";
+ * import { concat } from "./mod.ts";
  * console.log(concat([Uint8Array.of(1), Uint8Array.of(2)])); // Uint8Array [1, 2]
  * ```
  */

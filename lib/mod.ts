@@ -39,6 +39,7 @@ export {
   ConnectTimeoutError,
   DuctError,
   FrameTooLargeError,
+  type FrameTooLargeOptions,
   InvalidFrameError,
   InvalidNameError,
   PermissionDeniedError,

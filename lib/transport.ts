@@ -43,6 +43,11 @@ export interface TransportListenOptions {
   path: string;
   /** Let other local users connect (off by default). */
   allowOthers?: boolean;
+  /**
+   * Whether `path` lies in duct's own per-user directory, which the transport may create. The
+   * directory of a path the user gave must already exist.
+   */
+  managedDirectory?: boolean;
   /** Maximum concurrent clients, or `undefined` for no limit. */
   maxClients?: number;
 }

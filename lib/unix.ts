@@ -6,7 +6,10 @@
 
 import {
   AddressInUseError,
+  ConnectionClosedError,
   ConnectTimeoutError,
+  DuctError,
+  InvalidNameError,
   PermissionDeniedError,
   UnsafePathError,
 } from "./errors.ts";
@@ -46,6 +49,14 @@ export const unixTransport: Transport = {
 };
 
 async function listenUnix(options: TransportListenOptions): Promise<ByteListener> {
+  try {
+    return await bindUnix(options);
+  } catch (error) {
+    throw mapError(error, options.path);
+  }
+}
+
+async function bindUnix(options: TransportListenOptions): Promise<ByteListener> {
   const { path, name } = options;
   await prepareDirectory(directoryOf(path), options);
   await reclaimStale(path, name);
@@ -65,15 +76,40 @@ async function listenUnix(options: TransportListenOptions): Promise<ByteListener
   }
   await Deno.chmod(path, options.allowOthers ? SHARED_SOCKET_MODE : PRIVATE_SOCKET_MODE);
   const identity = await Deno.lstat(path);
+  const limit = options.maxClients ?? Infinity;
+  // Connections handed out and not yet closed (counted only under a limit).
+  let live = 0;
+  // Accepts waiting for a place to free, woken one per release (all on close).
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    live--;
+    waiting.shift()?.();
+  };
   let closed = false;
+  const closedError = () => new ConnectionClosedError("cannot accept: the listener is closed");
   return {
     async accept(): Promise<ByteConn> {
-      return await listener.accept();
+      // At the limit, stop accepting: new clients wait in the kernel's accept queue, as extra
+      // clients of a Windows pipe wait for a free instance, and are served as places free.
+      while (live >= limit) {
+        if (closed) throw closedError();
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      if (closed) throw closedError();
+      if (limit === Infinity) return await listener.accept();
+      live++;
+      try {
+        return counted(await listener.accept(), release);
+      } catch (error) {
+        release();
+        throw error;
+      }
     },
     close(): void {
       if (closed) return;
       closed = true;
       listener.close();
+      for (const wake of waiting.splice(0)) wake();
       // Remove the socket file only if it is still ours, not a successor's.
       try {
         const now = Deno.lstatSync(path);
@@ -85,15 +121,33 @@ async function listenUnix(options: TransportListenOptions): Promise<ByteListener
   };
 }
 
+// `conn`, calling `release` once when it is closed: its place under `maxClients` is then free.
+function counted(conn: Deno.UnixConn, release: () => void): ByteConn {
+  let released = false;
+  return {
+    read: (buffer) => conn.read(buffer),
+    write: (data) => conn.write(data),
+    closeWrite: () => conn.closeWrite(),
+    close() {
+      if (!released) {
+        released = true;
+        release();
+      }
+      conn.close();
+    },
+  };
+}
+
 function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
   const { path, name } = options;
   return retryUntil(async () => {
     try {
       return await Deno.connect({ transport: "unix", path });
     } catch (error) {
-      // Absent or not yet listening: both may change soon, so try again.
+      // Absent, not yet listening, or busy (its accept queue is full, `EAGAIN`): each may
+      // change soon, so try again.
       const absent = error instanceof Deno.errors.NotFound ||
-        error instanceof Deno.errors.ConnectionRefused;
+        error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.WouldBlock;
       if (absent) return undefined;
       if (error instanceof Deno.errors.PermissionDenied) {
         // Waiting cannot help: the socket or its directory belongs to another user.
@@ -143,6 +197,14 @@ async function prepareDirectory(
     info = await Deno.lstat(directory);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw mapError(error, directory);
+    // Only duct's own directory is created; a path the user gave is used as is.
+    if (!options.managedDirectory) {
+      throw new InvalidNameError(
+        `cannot listen on ${options.path}: the directory ${directory} does not exist; create ` +
+          `it first, or give a plain name to use duct's own directory`,
+        { cause: error },
+      );
+    }
     await Deno.mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     info = await Deno.lstat(directory);
   }
@@ -196,14 +258,22 @@ async function reclaimStale(path: string, name: string): Promise<void> {
     throw new AddressInUseError(`another server is already listening on ${name}`);
   } catch (error) {
     if (error instanceof AddressInUseError) throw error;
+    // A full accept queue means a live (busy) server too.
+    if (error instanceof Deno.errors.WouldBlock) {
+      throw new AddressInUseError(`another server is already listening on ${name}`);
+    }
     if (!(error instanceof Deno.errors.ConnectionRefused)) throw mapError(error, path);
   }
   await Deno.remove(path);
 }
 
+// The operating system's error as a DuctError naming the path. Deno's own permission error
+// (`NotCapable`, a missing --allow-* flag) is passed on: it already names the flag to add.
 function mapError(error: unknown, path: string): unknown {
   if (error instanceof Deno.errors.PermissionDenied) {
     return new PermissionDeniedError(`permission denied on ${path}`, { cause: error });
   }
-  return error;
+  if (error instanceof DuctError || error instanceof Deno.errors.NotCapable) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new DuctError(`cannot use ${path}: ${detail}`, { cause: error });
 }

@@ -297,9 +297,11 @@ Deno.test("connection: abort closes at once and fails the frames still in flight
 Deno.test("connection: a failed write fails that send and every later one", async () => {
   const { a, b } = connectionPair();
   await b.close();
-  await assertRejects(() => a.send("lost"), Deno.errors.BrokenPipe);
-  await assertRejects(() => a.send("also lost"), Deno.errors.BrokenPipe);
-  await assertRejects(() => a.flush(), Deno.errors.BrokenPipe);
+  const lost = await assertRejects(() => a.send("lost"), ConnectionClosedError);
+  assertStrictEquals(lost.message, "cannot send: the peer closed the connection");
+  assert(lost.cause instanceof Deno.errors.BrokenPipe, "the transport's error is the cause");
+  await assertRejects(() => a.send("also lost"), ConnectionClosedError);
+  await assertRejects(() => a.flush(), ConnectionClosedError);
   await a.close(); // close still releases the connection
   await assertRejects(() => a.send("closed"), ConnectionClosedError);
 });

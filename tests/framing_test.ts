@@ -159,6 +159,19 @@ for (const framing of ["line", "nul"] as const) {
     assertThrows(() => decoder.next(), FrameTooLargeError);
   });
 
+  Deno.test(`decoder (${framing}): an over-long frame's error names no made-up size`, () => {
+    // 20 KiB arriving in one chunk against a 1 KiB limit: the frame's size is unknown.
+    const decoder = new FrameDecoder({ framing, maxFrame: 1024 });
+    decoder.push(new Uint8Array(20 * 1024).fill(65));
+    const error = assertThrows(() => decoder.next(), FrameTooLargeError);
+    const delimiter = framing === "nul" ? "NUL" : "newline";
+    assertStrictEquals(
+      error.message,
+      `more than the maximum of 1024 bytes (--max-frame) arrived without a ${delimiter}`,
+    );
+    assertEquals([error.size, error.maxFrame], [20 * 1024, 1024]);
+  });
+
   Deno.test(`decoder (${framing}): an unterminated last frame is delivered at end`, () => {
     const decoder = new FrameDecoder({ framing });
     decoder.push(bytes("first"));

@@ -1,0 +1,163 @@
+/**
+ * The Unix transport's `maxClients`: at the limit the listener stops accepting, so extra clients
+ * wait in the kernel's accept queue and are served as places free (on Windows they wait for a
+ * free pipe instance); once that queue is full, `connect` waits until its timeout. And paths: only
+ * duct's own directory is ever created, and the OS's errors become DuctErrors naming the path.
+ */
+
+import {
+  AddressInUseError,
+  ConnectTimeoutError,
+  DuctError,
+  InvalidNameError,
+} from "../lib/errors.ts";
+import { connect, type Connection, listen } from "../lib/mod.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+} from "./_assert.ts";
+import { bytes, text } from "./_helpers.ts";
+
+const ignore = Deno.build.os === "windows";
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function echoOnce(conn: Connection, message: string): Promise<string> {
+  await conn.send(message);
+  return text((await conn.receive())!);
+}
+
+Deno.test({
+  name: "unix: maxClients 2: the third client waits, unserved, until one of the two closes",
+  ignore,
+  fn: () =>
+    withDir(async (dir) => {
+      const path = `${dir}/busy.sock`;
+      await using listener = await listen({ name: path, maxClients: 2 });
+      const clients = await Promise.all([1, 2, 3].map(() => connect({ name: path })));
+      const first = (await listener.accept())!;
+      const second = (await listener.accept())!;
+      let thirdAccepted = false;
+      const third = listener.accept().then((conn) => (thirdAccepted = true, conn!));
+      // The third client's frame goes out (the kernel queues it) but nobody reads it.
+      await clients[2].send("third");
+      // Two round trips with the served clients: the third is still not accepted.
+      for (const [client, served] of [[clients[0], first], [clients[1], second]]) {
+        const reply = echoOnce(client, "ping");
+        assertEquals(text((await served.receive())!), "ping");
+        await served.send("pong");
+        assertEquals(await reply, "pong");
+      }
+      assert(!thirdAccepted, "a third client was accepted while two were served");
+      await first.close();
+      const conn = await third;
+      assertEquals(await conn.receive(), bytes("third"));
+      await conn.send("served");
+      assertEquals(text((await clients[2].receive())!), "served");
+      for (const each of [...clients, second, conn]) await each.close();
+    }),
+});
+
+Deno.test({
+  name: "unix: maxClients: an accept waiting for a place ends with null when the listener closes",
+  ignore,
+  fn: () =>
+    withDir(async (dir) => {
+      const path = `${dir}/close.sock`;
+      const listener = await listen({ name: path, maxClients: 1 });
+      const client = await connect({ name: path });
+      const served = (await listener.accept())!;
+      const waiting = listener.accept();
+      listener.close();
+      assertStrictEquals(await waiting, null);
+      await served.close();
+      await client.close();
+    }),
+});
+
+Deno.test({
+  name: "unix: a server whose accept queue is full is busy: connect waits out its timeout",
+  ignore,
+  fn: () =>
+    withDir(async (dir) => {
+      const path = `${dir}/full.sock`;
+      await using listener = await listen({ name: path, maxClients: 1 });
+      // Fill the kernel's accept queue (its size is the listen backlog, capped by the system).
+      const queued: Deno.UnixConn[] = [];
+      try {
+        for (;;) queued.push(await Deno.connect({ transport: "unix", path }));
+      } catch (error) {
+        assert(error instanceof Deno.errors.WouldBlock, String(error));
+      }
+      try {
+        const error = await assertRejects(
+          () => connect({ name: path, timeout: 200 }),
+          ConnectTimeoutError,
+        );
+        assertStrictEquals(error.message, `no server is listening on ${path} (${path})`);
+        // And a second server sees a live one there.
+        await assertRejects(() => listen({ name: path }), AddressInUseError, "already listening");
+      } finally {
+        for (const conn of queued) conn.close();
+      }
+      assert(listener.endpoint.path === path);
+    }),
+});
+
+Deno.test({
+  name: "unix: an explicit path's directory must exist: it is named, never created",
+  ignore,
+  fn: () =>
+    withDir(async (dir) => {
+      const missing = `${dir}/no/such/dir`;
+      const error = await assertRejects(
+        () => listen({ name: `${missing}/x.sock` }),
+        InvalidNameError,
+      );
+      assertStrictEquals(
+        error.message,
+        `cannot listen on ${missing}/x.sock: the directory ${missing} does not exist; create it ` +
+          `first, or give a plain name to use duct's own directory`,
+      );
+      await assertRejects(() => Deno.lstat(`${dir}/no`), Deno.errors.NotFound);
+
+      // A relative path is relative to the working directory, which is not created either.
+      const relative = `duct-missing-${crypto.randomUUID()}`;
+      try {
+        await assertRejects(
+          () => listen({ name: `${relative}/x.sock` }),
+          InvalidNameError,
+          relative,
+        );
+        await assertRejects(() => Deno.lstat(relative), Deno.errors.NotFound);
+      } finally {
+        await Deno.remove(relative, { recursive: true }).catch(() => {});
+      }
+
+      // One that exists is used as is.
+      await using listener = await listen({ name: `${dir}/x.sock` });
+      assertStrictEquals(listener.endpoint.path, `${dir}/x.sock`);
+    }),
+});
+
+Deno.test({
+  name: "unix: an unusable path fails with a DuctError naming it",
+  ignore,
+  fn: () =>
+    withDir(async (dir) => {
+      // A file where a directory should be: the OS says ENOTDIR.
+      await Deno.writeTextFile(`${dir}/file`, "");
+      const error = await assertRejects(() => listen({ name: `${dir}/file/x.sock` }), DuctError);
+      assertStringIncludes(error.message, `${dir}/file`);
+    }),
+});
