@@ -106,6 +106,9 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
  * rejects when stdout fails (its reply must then not be sent); the server learns of the failure
  * from {@linkcode LineWriter.failure} and stops.
  */
+// Names and paths keep their backslashes (Windows pipe paths); control characters are escaped.
+const NAME_TEXT = { keepBackslash: true };
+
 function eventPrinter(out: LineWriter, json: boolean) {
   const style = stylerFor(Deno.stdout);
   const emit = (event: () => Record<string, unknown>, text: () => string) =>
@@ -116,7 +119,10 @@ function eventPrinter(out: LineWriter, json: boolean) {
     listening: (name: string, path: string) =>
       report(
         () => ({ event: "listening", name, path }),
-        () => `listening on ${escapeText(name)} ${style("dim", `(${escapeText(path)})`)}`,
+        () =>
+          `listening on ${escapeText(name, NAME_TEXT)} ${
+            style("dim", `(${escapeText(path, NAME_TEXT)})`)
+          }`,
       ),
     connected: (client: number) =>
       report(

@@ -138,23 +138,27 @@ export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}
 }
 
 /**
- * Escapes control characters (and the backslash) in `text` as {@linkcode displayPayload} does,
- * for names and paths printed to a terminal.
+ * Escapes control characters (and the backslash) in `text` as {@linkcode displayPayload} does.
+ * With `keepBackslash`, for names and paths (Windows pipe paths are full of backslashes, and
+ * doubling them would print a path nobody can paste), only control characters are escaped.
  *
  * @example
  * ```ts
  * import { escapeText } from "./output.ts";
  * console.log(escapeText("a\x1b[2Jb")); // a\x1b[2Jb
+ * console.log(escapeText("\\\\.\\pipe\\x", { keepBackslash: true })); // \\.\pipe\x
  * ```
  */
-export function escapeText(text: string): string {
-  return text.replace(CONTROL, escapeChar);
+export function escapeText(text: string, options: { keepBackslash?: boolean } = {}): string {
+  return text.replace(options.keepBackslash ? CONTROL_ONLY : CONTROL, escapeChar);
 }
 
 // C0 controls, DEL, C1 controls, the backslash (so escapes stay unambiguous), and the Unicode
 // line and paragraph separators.
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x1f\x7f-\x9f\\\u2028\u2029]/g;
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL_ONLY = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
 
 function escapeChar(char: string): string {

@@ -181,6 +181,7 @@ Deno.test("server: control characters in --name are escaped in the listening lin
   server.kill("SIGKILL");
   const output = await server.output();
   assert(!hasRawControlBytes(output.stdoutBytes), JSON.stringify(output.stdout));
+  // Control characters escaped; backslashes (a Windows pipe path's) kept as they are.
   const shown = (text: string) => text.replaceAll("\x1b", "\\x1b").replaceAll("\x07", "\\x07");
   assertEquals(output.lines[0], `listening on ${shown(name)} (${shown(endpointPath(name))})`);
 });
