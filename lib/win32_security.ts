@@ -9,6 +9,9 @@
 import {
   advapi32Symbols,
   DWORD_SIZE,
+  FILE_GENERIC_READ,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
   kernel32Symbols,
   POINTER_SIZE,
   SA_DESCRIPTOR,
@@ -28,6 +31,13 @@ const TOKEN_USER_BUFFER = 256;
 const TOKEN_USER_SID = 0;
 const FALSE = 0;
 
+/**
+ * What other local users get with `allowOthers` (0x12018B): read, write and the pipe's mode, but
+ * not `FILE_APPEND_DATA` (= `FILE_CREATE_PIPE_INSTANCE`), which `GENERIC_WRITE` would include and
+ * which would let them create instances of this name and answer duct's clients.
+ */
+export const OTHERS_ACCESS = FILE_GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES;
+
 /** A `SECURITY_ATTRIBUTES` for `CreateNamedPipeW`, valid until `free` is called. */
 export interface PipeSecurity {
   /** The `SECURITY_ATTRIBUTES` structure, to pass as `lpSecurityAttributes`. */
@@ -40,8 +50,9 @@ export interface PipeSecurity {
 
 /**
  * The DACL in SDDL: protected (`P`, nothing inherited); full access (`GA`) for SYSTEM (`SY`),
- * Administrators (`BA`) and the user `userSid`; with `allowOthers`, read and write (`GRGW`) for
- * Authenticated Users (`AU`), which excludes anonymous logons.
+ * Administrators (`BA`) and the user `userSid`; with `allowOthers`, {@linkcode OTHERS_ACCESS}
+ * (read and write, no new instances) for Authenticated Users (`AU`), which excludes anonymous
+ * logons.
  *
  * @example
  * ```ts
@@ -51,7 +62,7 @@ export interface PipeSecurity {
  * ```
  */
 export function pipeSddl(userSid: string, allowOthers: boolean): string {
-  const others = allowOthers ? "(A;;GRGW;;;AU)" : "";
+  const others = allowOthers ? `(A;;0x${OTHERS_ACCESS.toString(16)};;;AU)` : "";
   return `D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;${userSid})${others}`;
 }
 

@@ -26,8 +26,9 @@ import {
   ERROR_SUCCESS,
   FILE_FLAG_FIRST_PIPE_INSTANCE,
   FILE_FLAG_OVERLAPPED,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
   GENERIC_READ,
-  GENERIC_WRITE,
   isInvalidHandle,
   kernel32Symbols,
   OPEN_EXISTING,
@@ -57,8 +58,11 @@ const NO_SHARING = 0;
 const OPEN_MODE = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
 const PIPE_MODE = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
   PIPE_REJECT_REMOTE_CLIENTS;
+// Exactly what a client needs: read, write, and FILE_WRITE_ATTRIBUTES for SetNamedPipeHandleState.
+// Not GENERIC_WRITE: its FILE_APPEND_DATA (FILE_CREATE_PIPE_INSTANCE) is not granted to other
+// users (win32_security.ts), so asking for it would be refused under --allow-others.
 // `>>> 0`: GENERIC_READ has the top bit set, and FFI wants an unsigned value.
-const CLIENT_ACCESS = (GENERIC_READ | GENERIC_WRITE) >>> 0;
+const CLIENT_ACCESS = (GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES) >>> 0;
 const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION) >>> 0;
 
 /**
