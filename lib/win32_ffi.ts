@@ -123,6 +123,8 @@ export const ERROR_OPERATION_ABORTED = 995;
 export const ERROR_IO_PENDING = 997;
 /** `ERROR_PIPE_CONNECTED`: a client connected before `ConnectNamedPipe`; no completion follows. */
 export const ERROR_PIPE_CONNECTED = 535;
+/** `ERROR_ABANDONED_WAIT_0`: the completion port was closed while a wait on it was outstanding. */
+export const ERROR_ABANDONED_WAIT_0 = 735;
 /** `ERROR_NOT_FOUND`: `CancelIoEx` found nothing to cancel. */
 export const ERROR_NOT_FOUND = 1168;
 

@@ -7,7 +7,7 @@
  */
 
 import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "./errors.ts";
-import { completionPort } from "./iocp.ts";
+import { completionPort, ntListen } from "./iocp.ts";
 import type {
   ByteConn,
   ByteListener,
@@ -214,7 +214,7 @@ class PipeListener implements ByteListener {
       return;
     }
     this.#armed = handle;
-    port.submit((overlapped) => kernel32Symbols().ConnectNamedPipe(handle, overlapped))
+    port.submit(ntListen(handle))
       .then(({ error }) => this.#connected(handle, error));
   }
 
