@@ -63,7 +63,8 @@ export class PipeConn implements ByteConn {
 
   /**
    * Takes ownership of `handle` (already associated with the completion port). `onClosed` runs
-   * once the handle is really closed.
+   * once no operation is pending any more, just before the handle is closed (so that a listener
+   * can create the next instance while this one still holds the pipe's name).
    */
   constructor(handle: Deno.PointerValue, onClosed?: () => void) {
     this.#handle = handle;
@@ -159,8 +160,8 @@ export class PipeConn implements ByteConn {
   #closeHandle(): void {
     if (this.#handleClosed) return;
     this.#handleClosed = true;
-    kernel32Symbols().CloseHandle(this.#handle);
     this.#onClosed?.();
+    kernel32Symbols().CloseHandle(this.#handle);
   }
 }
 

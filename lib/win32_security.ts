@@ -91,9 +91,13 @@ export function currentUserSid(): string {
     if (!advapi32.GetTokenInformation(token, TOKEN_USER_CLASS, info, info.length, needed)) {
       throw win32Error(kernel32.GetLastError(), "cannot read the user of this process's token");
     }
+    // `sid` points into `info`: a raw pointer does not keep `info` alive, so `info` is used again
+    // after the call that reads through it.
     const sid = pointerAt(info, TOKEN_USER_SID);
     const textOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
-    if (!advapi32.ConvertSidToStringSidW(sid, textOut)) {
+    const formatted = advapi32.ConvertSidToStringSidW(sid, textOut);
+    keepAlive(info);
+    if (!formatted) {
       throw win32Error(kernel32.GetLastError(), "cannot format the user's SID");
     }
     const text = pointerAt(textOut);
@@ -165,4 +169,12 @@ function readWideString(pointer: Deno.PointerValue): string {
     if (unit === 0) return text;
     text += String.fromCharCode(unit);
   }
+}
+
+// Reachability across an FFI call that only saw a raw pointer into `value`: calling this after the
+// call keeps `value` alive until then.
+const kept: unknown[] = [];
+function keepAlive(value: unknown): void {
+  kept.push(value);
+  kept.pop();
 }

@@ -97,7 +97,11 @@ Deno.test({
     assertEquals(decoder.decode((await first.receive())!), "one");
 
     const error = await assertRejects(() => connect({ name, timeout: 300 }), ConnectTimeoutError);
-    assertStrictEquals(error.message, `no server is listening on ${name} (\\\\.\\pipe\\${name})`);
+    assertStrictEquals(
+      error.message,
+      `the server on ${name} (\\\\.\\pipe\\${name}) is full: every pipe instance stayed taken ` +
+        `(is it at its --max-clients limit?)`,
+    );
     assert(String((error.cause as Error).message).includes("ERROR_PIPE_BUSY"));
 
     // A second server is refused even while every instance of the first is taken.
