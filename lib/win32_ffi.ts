@@ -227,6 +227,7 @@ const KERNEL32 = {
   GetLastError: { parameters: [], result: "u32" },
   SetLastError: { parameters: ["u32"], result: "void" },
   GetCurrentProcess: { parameters: [], result: "pointer" },
+  SetConsoleCtrlHandler: { parameters: ["pointer", "i32"], result: "i32" },
   LocalFree: { parameters: ["pointer"], result: "pointer" },
 } as const;
 

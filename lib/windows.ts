@@ -45,6 +45,7 @@ import {
 } from "./win32_ffi.ts";
 import { describeCode, win32Error } from "./win32_errors.ts";
 import { PipeConn } from "./win32_pipe.ts";
+import { handleCtrlC } from "./win32_console.ts";
 import { retryUntil } from "./retry.ts";
 import { type PipeSecurity, pipeSecurity } from "./win32_security.ts";
 
@@ -135,6 +136,8 @@ function listenPipe(options: TransportListenOptions): Promise<ByteListener> {
   const security = pipeSecurity(options.allowOthers ?? false);
   const widePath = wideString(path);
   const created = createInstance(widePath, true, maxInstances, security);
+  // A server must stop on Ctrl+C even when started in a new process group (win32_console.ts).
+  if (created.error === undefined) handleCtrlC();
   if (created.error !== undefined) {
     security.free();
     // Windows refuses FILE_FLAG_FIRST_PIPE_INSTANCE with ERROR_ACCESS_DENIED; Wine lets it
