@@ -6,10 +6,18 @@
  * `GetQueuedCompletionStatusEx` (an FFI call declared `nonblocking`, so it blocks a worker thread,
  * not the event loop) waits for all of them: no thread per pending read, no polling.
  *
+ * Operations start with the ntdll calls (`NtReadFile`, `NtWriteFile`, `NtFsControlFile` with
+ * `FSCTL_PIPE_LISTEN`, as kernel32's `ReadFile`, `WriteFile` and `ConnectNamedPipe` do), which
+ * return the NTSTATUS itself: whether an operation is pending never depends on a second FFI call
+ * to `GetLastError`, whose thread-local value the runtime (a GC, a runtime call) could overwrite in
+ * between. A pending operation misread as failed would have its `OVERLAPPED` reused while the
+ * kernel still owns it.
+ *
  * Every associated handle is set to `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS` (as libuv and go-winio
  * do), once a probe has shown that the system honours it (`iocp_probe.ts`): a write with room in
  * the pipe or a read with data waiting then completes inside `submit`, with no packet and no trip
- * through the waiter. When a wake-up brings a full batch of packets, the waiter takes the ones left
+ * through the waiter. A read ending at once with the warning `STATUS_BUFFER_OVERFLOW` still queues
+ * a packet on Windows 8 and later (not under Wine): the probe tells, and `submit` awaits it then. When a wake-up brings a full batch of packets, the waiter takes the ones left
  * behind with a zero-timeout call on the event loop's thread before it blocks again.
  *
  * The waiter re-arms itself only while operations are outstanding. Each outstanding operation is
@@ -30,21 +38,24 @@ import {
   ENTRY_BYTES,
   ENTRY_COMPLETION_KEY,
   ENTRY_OVERLAPPED,
-  ERROR_INVALID_HANDLE,
-  ERROR_IO_PENDING,
-  ERROR_MORE_DATA,
-  ERROR_SUCCESS,
+  ERROR_ABANDONED_WAIT_0,
+  FSCTL_PIPE_LISTEN,
   INFINITE,
   INVALID_HANDLE_VALUE,
   kernel32Symbols,
   ntdllSymbols,
+  ntSeverity,
   OVERLAPPED_ENTRY_SIZE,
   OVERLAPPED_INTERNAL,
   OVERLAPPED_INTERNAL_HIGH,
+  OVERLAPPED_OFFSET,
   OVERLAPPED_SIZE,
+  SEVERITY_ERROR,
+  STATUS_PENDING,
+  STATUS_SUCCESS,
 } from "./win32_ffi.ts";
 import { win32Error } from "./win32_errors.ts";
-import { probeSkipOnSuccess, SKIP_MODES } from "./iocp_probe.ts";
+import { probeSkipOnSuccess, SKIP_MODES, type SkipProbe } from "./iocp_probe.ts";
 
 /** The outcome of one overlapped operation. */
 export interface Completion {
@@ -54,18 +65,35 @@ export interface Completion {
   bytes: number;
 }
 
-/** Starts an overlapped operation with the given `OVERLAPPED`; returns the Win32 `BOOL`. */
-export type Start = (overlapped: Deno.PointerObject) => number;
+/** The `OVERLAPPED` of one operation, as the `Nt…` calls take it. */
+export interface IoSlot {
+  /** The `OVERLAPPED`: the APC context (what the packet carries) and the `IO_STATUS_BLOCK`. */
+  overlapped: Deno.PointerObject;
+  /** Its `Offset` field (zero), the `ByteOffset` argument. */
+  offset: Deno.PointerObject;
+}
 
-interface Slot {
+/**
+ * One overlapped operation: the handle it runs on, a function that starts it with the given
+ * `OVERLAPPED` and returns the NTSTATUS of the `Nt…` call, and the buffers the kernel uses until
+ * it completes (kept referenced until then). Build one with {@linkcode ntRead},
+ * {@linkcode ntWrite} or {@linkcode ntListen}.
+ */
+export interface IoRequest {
+  handle: Deno.PointerValue;
+  start: (io: IoSlot) => number;
+  keepAlive?: unknown;
+}
+
+interface Slot extends IoSlot {
   address: bigint;
-  pointer: Deno.PointerObject;
   view: DataView;
-  offset: number;
+  at: number;
 }
 
 interface Operation {
   slot: Slot;
+  handle: Deno.PointerValue;
   // Buffers the kernel reads or writes until the packet arrives; referenced so they stay alive.
   keepAlive: unknown;
   resolve: (completion: Completion) => void;
@@ -90,13 +118,10 @@ const FALSE = 0;
  *
  * @example
  * ```ts ignore
- * import { completionPort } from "./iocp.ts";
+ * import { completionPort, ntRead } from "./iocp.ts";
  * const port = completionPort();
  * port.associate(handle);
- * const { error, bytes } = await port.submit(
- *   (overlapped) => kernel32.ReadFile(handle, buffer, buffer.length, null, overlapped),
- *   buffer,
- * );
+ * const { error, bytes } = await port.submit(ntRead(handle, buffer));
  * ```
  */
 export class CompletionPort {
@@ -108,10 +133,15 @@ export class CompletionPort {
   readonly #entries = new Uint8Array(new ArrayBuffer(ENTRIES_PER_WAIT * OVERLAPPED_ENTRY_SIZE));
   readonly #entryView = new DataView(this.#entries.buffer);
   readonly #removed = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
+  // Operations whose packets can no longer arrive (the waiter failed): their OVERLAPPED and buffers
+  // stay referenced for the life of the process, as the kernel may still write into them.
+  readonly #abandoned: Operation[] = [];
   #waiting = false;
+  #broken = false;
   #settledAtOnce = 0;
-  // Whether operations completing at once queue no packet (see the module notes).
-  readonly #skipOnSuccess: boolean;
+  #strayPackets = 0;
+  // Which operations completing at once queue no packet (see the module notes).
+  readonly #skip: SkipProbe;
 
   /**
    * Creates a completion port not yet tied to any handle.
@@ -130,7 +160,7 @@ export class CompletionPort {
       throw win32Error(kernel32.GetLastError(), "cannot create an I/O completion port");
     }
     this.#handle = handle;
-    this.#skipOnSuccess = probeSkipOnSuccess();
+    this.#skip = probeSkipOnSuccess();
   }
 
   /** Operations started and not yet completed. */
@@ -138,9 +168,33 @@ export class CompletionPort {
     return this.#operations.size;
   }
 
-  /** Whether an operation that completes at once skips the port (and is settled by `submit`). */
+  /** Whether an operation that succeeds at once skips the port (and is settled by `submit`). */
   get skipsOnSuccess(): boolean {
-    return this.#skipOnSuccess;
+    return this.#skip.success;
+  }
+
+  /**
+   * Whether one that ends at once with a warning (`STATUS_BUFFER_OVERFLOW`, `ERROR_MORE_DATA`)
+   * skips it too: under Wine 10 (Windows 7's rule), not on Windows 8 and later, where its packet
+   * is awaited.
+   */
+  get skipsWarnings(): boolean {
+    return this.#skip.warning;
+  }
+
+  /** Packets that matched no outstanding operation (a count for tests: always 0). */
+  get strayPackets(): number {
+    return this.#strayPackets;
+  }
+
+  /** Operations given up when the waiter failed, whose memory is kept for good (tests). */
+  get abandoned(): number {
+    return this.#abandoned.length;
+  }
+
+  /** The port's handle (for tests). */
+  get handle(): Deno.PointerValue {
+    return this.#handle;
   }
 
   /** Operations that completed inside `submit`, with no packet (a count for tests). */
@@ -170,41 +224,44 @@ export class CompletionPort {
       throw win32Error(kernel32.GetLastError(), "cannot attach a pipe to the completion port");
     }
     // Every handle must skip alike: `submit` cannot tell them apart.
-    if (this.#skipOnSuccess && !kernel32.SetFileCompletionNotificationModes(handle, SKIP_MODES)) {
+    if (this.#skip.success && !kernel32.SetFileCompletionNotificationModes(handle, SKIP_MODES)) {
       throw win32Error(kernel32.GetLastError(), "cannot set a pipe's completion modes");
     }
   }
 
   /**
-   * Starts an overlapped operation and resolves with its outcome. `keepAlive` (the data buffers)
-   * stays referenced until the packet arrives, even if the operation is cancelled. An operation
-   * that fails at once (no packet will come) resolves at once with that error. One that succeeds
-   * at once, or returns the warning `ERROR_MORE_DATA` at once, resolves at once too when the port
-   * skips such packets; otherwise its packet is awaited like a pending operation's.
+   * Starts an overlapped operation and resolves with its outcome. The request's `keepAlive` (the
+   * data buffers) and its `OVERLAPPED` stay referenced until the packet arrives, even if the
+   * operation is cancelled. The status comes back from the `Nt…` call itself, never from a second
+   * call to `GetLastError`, which anything running on this thread in between could overwrite.
+   * An operation that fails at once (an error NTSTATUS: no packet will come) resolves at once with
+   * that error; one that succeeds at once, or ends at once with a warning, resolves at once too
+   * when the port skips such packets (see {@linkcode skipsOnSuccess}, {@linkcode skipsWarnings});
+   * otherwise its packet is awaited like a pending operation's.
    */
-  submit(start: Start, keepAlive?: unknown): Promise<Completion> {
-    const kernel32 = kernel32Symbols();
+  submit(request: IoRequest): Promise<Completion> {
+    if (this.#broken) return Promise.resolve({ error: ERROR_ABANDONED_WAIT_0, bytes: 0 });
     const slot = this.#take();
     // A fresh OVERLAPPED: status, byte count, file offset (unused by pipes) and event all zero.
-    new Uint8Array(slot.view.buffer, slot.offset, OVERLAPPED_SIZE).fill(0);
-    const ok = start(slot.pointer);
-    // Read right after the call: nothing may run in between and overwrite it.
-    const error = ok ? ERROR_SUCCESS : kernel32.GetLastError();
-    const done = ok || error === ERROR_MORE_DATA;
-    if (error === ERROR_IO_PENDING || (done && !this.#skipOnSuccess)) {
+    new Uint8Array(slot.view.buffer, slot.at, OVERLAPPED_SIZE).fill(0);
+    const status = request.start(slot);
+    const failed = ntSeverity(status) === SEVERITY_ERROR;
+    const skipped = status === STATUS_SUCCESS ? this.#skip.success : this.#skip.warning;
+    if (status === STATUS_PENDING || (!failed && !skipped)) {
       const { promise, resolve } = Promise.withResolvers<Completion>();
-      this.#operations.set(slot.address, { slot, keepAlive, resolve });
+      const { handle, keepAlive } = request;
+      this.#operations.set(slot.address, { slot, handle, keepAlive, resolve });
       this.#arm();
       return promise;
     }
     // No packet will come: done at once (its byte count is in the OVERLAPPED), or failed at once.
     let bytes = 0;
-    if (done) {
-      bytes = slot.view.getUint32(slot.offset + OVERLAPPED_INTERNAL_HIGH, true);
+    if (!failed) {
+      bytes = slot.view.getUint32(slot.at + OVERLAPPED_INTERNAL_HIGH, true);
       this.#settledAtOnce++;
     }
     this.#free.push(slot);
-    return Promise.resolve({ error, bytes });
+    return Promise.resolve({ error: ntdllSymbols().RtlNtStatusToDosError(status), bytes });
   }
 
   #take(): Slot {
@@ -215,11 +272,14 @@ export class CompletionPort {
     const view = new DataView(slab);
     const base = Deno.UnsafePointer.value(Deno.UnsafePointer.of(slab));
     for (let i = SLOTS_PER_SLAB - 1; i >= 0; i--) {
-      const offset = i * OVERLAPPED_SIZE;
-      const address = BigInt(base) + BigInt(offset);
-      const pointer = Deno.UnsafePointer.create(address);
-      if (pointer === null) throw new RangeError("an OVERLAPPED slab has a null address");
-      this.#free.push({ address, pointer, view, offset });
+      const at = i * OVERLAPPED_SIZE;
+      const address = BigInt(base) + BigInt(at);
+      const overlapped = Deno.UnsafePointer.create(address);
+      const offset = Deno.UnsafePointer.create(address + BigInt(OVERLAPPED_OFFSET));
+      if (overlapped === null || offset === null) {
+        throw new RangeError("an OVERLAPPED slab has a null address");
+      }
+      this.#free.push({ address, overlapped, offset, view, at });
     }
     return this.#free.pop()!;
   }
@@ -228,15 +288,24 @@ export class CompletionPort {
   #arm(): void {
     if (this.#waiting) return;
     this.#waiting = true;
-    this.#wait().catch(() => {
-      // Only a broken port fails the wait; fail every operation rather than hang. (The wait's own
-      // last error is on the worker thread, out of reach.)
-      this.#waiting = false;
-      for (const [address, operation] of this.#operations) {
-        this.#operations.delete(address);
-        operation.resolve({ error: ERROR_INVALID_HANDLE, bytes: 0 });
-      }
-    });
+    this.#wait().catch(() => this.#abandon());
+  }
+
+  // Only a broken port fails the wait (ERROR_ABANDONED_WAIT_0 when its handle is closed; the
+  // wait's own last error is on the worker thread, out of reach). No packet can be taken any more,
+  // so nothing tells when the kernel is done with an operation's memory: cancel every operation,
+  // keep its OVERLAPPED and buffers referenced for good (never back to the free list), and settle
+  // it with ERROR_ABANDONED_WAIT_0 rather than hang. Later operations fail at once the same way.
+  #abandon(): void {
+    this.#broken = true;
+    this.#waiting = false;
+    const kernel32 = kernel32Symbols();
+    for (const operation of this.#operations.values()) {
+      this.#abandoned.push(operation);
+      kernel32.CancelIoEx(operation.handle, operation.slot.overlapped);
+      operation.resolve({ error: ERROR_ABANDONED_WAIT_0, bytes: 0 });
+    }
+    this.#operations.clear();
   }
 
   async #wait(): Promise<void> {
@@ -280,11 +349,14 @@ export class CompletionPort {
       if (key === WAKE_KEY) continue;
       const address = this.#entryView.getBigUint64(at + ENTRY_OVERLAPPED, true);
       const operation = this.#operations.get(address);
-      if (operation === undefined) continue;
+      if (operation === undefined) {
+        this.#strayPackets++;
+        continue;
+      }
       this.#operations.delete(address);
       const { slot } = operation;
       // The status lives in the OVERLAPPED: the waiter's thread-local last error is not ours.
-      const status = slot.view.getUint32(slot.offset + OVERLAPPED_INTERNAL, true);
+      const status = slot.view.getUint32(slot.at + OVERLAPPED_INTERNAL, true);
       const bytes = this.#entryView.getUint32(at + ENTRY_BYTES, true);
       this.#free.push(slot);
       operation.resolve({ error: ntdll.RtlNtStatusToDosError(status), bytes });
@@ -306,4 +378,94 @@ let shared: CompletionPort | undefined;
  */
 export function completionPort(): CompletionPort {
   return shared ??= new CompletionPort();
+}
+
+/**
+ * A read of one pipe message (or its next part) into `buffer`, as `NtReadFile`.
+ *
+ * @example
+ * ```ts ignore
+ * import { completionPort, ntRead } from "./iocp.ts";
+ * const { error, bytes } = await completionPort().submit(ntRead(handle, buffer));
+ * ```
+ */
+export function ntRead(handle: Deno.PointerValue, buffer: Uint8Array<ArrayBuffer>): IoRequest {
+  return {
+    handle,
+    keepAlive: buffer,
+    start: (io) =>
+      ntdllSymbols().NtReadFile(
+        handle,
+        null,
+        null,
+        io.overlapped,
+        io.overlapped,
+        buffer,
+        buffer.length,
+        io.offset,
+        null,
+      ),
+  };
+}
+
+/**
+ * A write of `buffer` as one pipe message, as `NtWriteFile`.
+ *
+ * @example
+ * ```ts ignore
+ * import { completionPort, ntWrite } from "./iocp.ts";
+ * const { error, bytes } = await completionPort().submit(ntWrite(handle, data));
+ * ```
+ */
+export function ntWrite(
+  handle: Deno.PointerValue,
+  buffer: Uint8Array<ArrayBuffer>,
+  length = buffer.length,
+): IoRequest {
+  return {
+    handle,
+    keepAlive: buffer,
+    start: (io) =>
+      ntdllSymbols().NtWriteFile(
+        handle,
+        null,
+        null,
+        io.overlapped,
+        io.overlapped,
+        buffer,
+        length,
+        io.offset,
+        null,
+      ),
+  };
+}
+
+/**
+ * A wait for a client on a server instance, as `ConnectNamedPipe` sends it:
+ * `NtFsControlFile(FSCTL_PIPE_LISTEN)`. A client that came first gives `STATUS_PIPE_CONNECTED`
+ * (`ERROR_PIPE_CONNECTED`), one that came and went `STATUS_PIPE_CLOSING` (`ERROR_NO_DATA`).
+ *
+ * @example
+ * ```ts ignore
+ * import { completionPort, ntListen } from "./iocp.ts";
+ * const { error } = await completionPort().submit(ntListen(handle));
+ * ```
+ */
+export function ntListen(handle: Deno.PointerValue): IoRequest {
+  return {
+    handle,
+    start: (io) =>
+      ntdllSymbols().NtFsControlFile(
+        handle,
+        null,
+        null,
+        io.overlapped,
+        io.overlapped,
+        FSCTL_PIPE_LISTEN,
+        null,
+        0,
+        null,
+        0,
+      ),
+  };
 }

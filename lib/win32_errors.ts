@@ -12,6 +12,7 @@ import {
   Win32Error,
 } from "./errors.ts";
 import {
+  ERROR_ABANDONED_WAIT_0,
   ERROR_ACCESS_DENIED,
   ERROR_BAD_PATHNAME,
   ERROR_BAD_PIPE,
@@ -44,6 +45,7 @@ const NAMES: Record<number, string> = {
   [ERROR_NO_DATA]: "ERROR_NO_DATA",
   [ERROR_PIPE_NOT_CONNECTED]: "ERROR_PIPE_NOT_CONNECTED",
   [ERROR_OPERATION_ABORTED]: "ERROR_OPERATION_ABORTED",
+  [ERROR_ABANDONED_WAIT_0]: "ERROR_ABANDONED_WAIT_0",
 };
 
 /**
@@ -104,6 +106,13 @@ export function win32Error(code: number, context: string, path?: string): DuctEr
   }
   if (code === ERROR_OPERATION_ABORTED) {
     return new ConnectionClosedError(`${context}: the pipe was closed (${detail})`);
+  }
+  if (code === ERROR_ABANDONED_WAIT_0) {
+    return new Win32Error(
+      code,
+      `${context}: ${detail}: duct's I/O completion port failed, so no pipe I/O can complete in ` +
+        `this process any more; restart it`,
+    );
   }
   return new Win32Error(code, `${context}: ${detail}`);
 }

@@ -39,8 +39,20 @@ export const PIPE_MAX_INSTANCES = 254;
 
 /** `GENERIC_READ`. */
 export const GENERIC_READ = 0x8000_0000;
-/** `GENERIC_WRITE` (includes `FILE_WRITE_ATTRIBUTES`, needed by `SetNamedPipeHandleState`). */
+/**
+ * `GENERIC_WRITE`. On a pipe it maps to `FILE_GENERIC_WRITE`, which includes `FILE_APPEND_DATA`,
+ * that is `FILE_CREATE_PIPE_INSTANCE` ("Named Pipe Security and Access Rights").
+ */
 export const GENERIC_WRITE = 0x4000_0000;
+/** `FILE_WRITE_DATA`: write to the pipe. */
+export const FILE_WRITE_DATA = 0x0000_0002;
+/** `FILE_WRITE_ATTRIBUTES`: what `SetNamedPipeHandleState` needs on the client end. */
+export const FILE_WRITE_ATTRIBUTES = 0x0000_0100;
+/**
+ * `FILE_GENERIC_READ`: `READ_CONTROL | SYNCHRONIZE | FILE_READ_DATA | FILE_READ_ATTRIBUTES |
+ * FILE_READ_EA`, what `GENERIC_READ` maps to on a pipe.
+ */
+export const FILE_GENERIC_READ = 0x0012_0089;
 /** `OPEN_EXISTING`. */
 export const OPEN_EXISTING = 3;
 /** `SECURITY_SQOS_PRESENT`: the impersonation level below is meaningful. */
@@ -111,11 +123,36 @@ export const ERROR_OPERATION_ABORTED = 995;
 export const ERROR_IO_PENDING = 997;
 /** `ERROR_PIPE_CONNECTED`: a client connected before `ConnectNamedPipe`; no completion follows. */
 export const ERROR_PIPE_CONNECTED = 535;
+/** `ERROR_ABANDONED_WAIT_0`: the completion port was closed while a wait on it was outstanding. */
+export const ERROR_ABANDONED_WAIT_0 = 735;
 /** `ERROR_NOT_FOUND`: `CancelIoEx` found nothing to cancel. */
 export const ERROR_NOT_FOUND = 1168;
 
-/** `STATUS_PENDING`: what `OVERLAPPED.Internal` holds while an operation runs. */
+// --- NTSTATUS values -------------------------------------------------------------------------------
+
+/** `STATUS_SUCCESS`. */
+export const STATUS_SUCCESS = 0;
+/** `STATUS_PENDING`: the operation continues (and what `OVERLAPPED.Internal` holds meanwhile). */
 export const STATUS_PENDING = 0x0000_0103;
+/** `STATUS_BUFFER_OVERFLOW`: a warning, `ERROR_MORE_DATA` in Win32 terms. */
+export const STATUS_BUFFER_OVERFLOW = 0x8000_0005;
+/** `FSCTL_PIPE_LISTEN`: the control code `ConnectNamedPipe` sends (`NtFsControlFile`). */
+export const FSCTL_PIPE_LISTEN = 0x0011_0008;
+
+/**
+ * The severity of an NTSTATUS, its top two bits: 0 success, 1 informational, 2 warning, 3 error.
+ *
+ * @example
+ * ```ts
+ * import { ntSeverity, STATUS_BUFFER_OVERFLOW } from "./win32_ffi.ts";
+ * console.log(ntSeverity(STATUS_BUFFER_OVERFLOW)); // 2
+ * ```
+ */
+export function ntSeverity(status: number): number {
+  return status >>> 30;
+}
+/** `ntSeverity` of an error status (`NT_ERROR`): the call failed and queues no packet. */
+export const SEVERITY_ERROR = 3;
 
 // --- Structure layouts (x64) ----------------------------------------------------------------------
 
@@ -130,6 +167,8 @@ export const OVERLAPPED_SIZE = 32;
 export const OVERLAPPED_INTERNAL = 0;
 /** Offset of `OVERLAPPED.InternalHigh` (bytes transferred). */
 export const OVERLAPPED_INTERNAL_HIGH = 8;
+/** Offset of `OVERLAPPED.Offset`, the `LARGE_INTEGER` file position (zero for pipes). */
+export const OVERLAPPED_OFFSET = 16;
 
 /** `sizeof(OVERLAPPED_ENTRY)`: lpCompletionKey, lpOverlapped, Internal, bytes, padding. */
 export const OVERLAPPED_ENTRY_SIZE = 32;
@@ -188,6 +227,7 @@ const KERNEL32 = {
   GetLastError: { parameters: [], result: "u32" },
   SetLastError: { parameters: ["u32"], result: "void" },
   GetCurrentProcess: { parameters: [], result: "pointer" },
+  SetConsoleCtrlHandler: { parameters: ["pointer", "i32"], result: "i32" },
   LocalFree: { parameters: ["pointer"], result: "pointer" },
 } as const;
 
@@ -204,8 +244,27 @@ const ADVAPI32 = {
   },
 } as const;
 
+// The I/O calls return their NTSTATUS, so no last-error read follows them. Arguments as kernel32
+// passes them for an overlapped call: no event, no APC routine, the OVERLAPPED as both the APC
+// context (what the completion packet carries) and the IO_STATUS_BLOCK (Internal, InternalHigh).
+const NT_IO = [
+  "pointer", // FileHandle
+  "pointer", // Event
+  "pointer", // ApcRoutine
+  "pointer", // ApcContext
+  "pointer", // IoStatusBlock
+] as const;
+
 const NTDLL = {
   RtlNtStatusToDosError: { parameters: ["u32"], result: "u32" },
+  // ... Buffer, Length, ByteOffset, Key.
+  NtReadFile: { parameters: [...NT_IO, "buffer", "u32", "pointer", "pointer"], result: "u32" },
+  NtWriteFile: { parameters: [...NT_IO, "buffer", "u32", "pointer", "pointer"], result: "u32" },
+  // ... FsControlCode, InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength.
+  NtFsControlFile: {
+    parameters: [...NT_IO, "u32", "pointer", "u32", "pointer", "u32"],
+    result: "u32",
+  },
 } as const;
 
 /** The loaded kernel32 symbols. */

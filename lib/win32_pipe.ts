@@ -6,7 +6,7 @@
  */
 
 import { ConnectionClosedError } from "./errors.ts";
-import { type Completion, completionPort } from "./iocp.ts";
+import { type Completion, completionPort, type IoRequest, ntRead, ntWrite } from "./iocp.ts";
 import type { ByteConn } from "./transport.ts";
 import {
   ERROR_MORE_DATA,
@@ -18,7 +18,12 @@ import { isPeerGone, win32Error } from "./win32_errors.ts";
 
 /**
  * Writes shorter than this are copied into a buffer the pipe owns; longer ones are written from
- * the caller's memory, which V8 never moves at that size and which stays referenced until done.
+ * the caller's memory, which V8 never moves at that size and which stays referenced until done,
+ * if it is a plain fixed-length `ArrayBuffer`. A resizable one could shrink (its pages decommitted
+ * under the kernel) and a `SharedArrayBuffer` could change while the kernel reads it: both are
+ * copied. The caller must not transfer or detach the buffer of a pending write (the reference
+ * kept would then be the emptied `ArrayBuffer`, not the memory the kernel reads); duct's
+ * `Connection` never does, and `send` resolves only once the write is done.
  */
 const COPY_BELOW = 64 * 1024;
 
@@ -58,7 +63,8 @@ export class PipeConn implements ByteConn {
 
   /**
    * Takes ownership of `handle` (already associated with the completion port). `onClosed` runs
-   * once the handle is really closed.
+   * once no operation is pending any more, just before the handle is closed (so that a listener
+   * can create the next instance while this one still holds the pipe's name).
    */
   constructor(handle: Deno.PointerValue, onClosed?: () => void) {
     this.#handle = handle;
@@ -76,10 +82,7 @@ export class PipeConn implements ByteConn {
     if (this.#ended || this.#closed) return null;
     // The kernel may fill it after this call returns: a buffer of its own, off the V8 heap.
     const target = new Uint8Array(new ArrayBuffer(buffer.length));
-    const result = await this.#start(
-      (ov) => kernel32Symbols().ReadFile(this.#handle, target, target.length, null, ov),
-      target,
-    );
+    const result = await this.#start(ntRead(this.#handle, target));
     // ERROR_MORE_DATA: a full buffer, and the rest of the message is still in the pipe.
     if (result.error !== ERROR_SUCCESS && result.error !== ERROR_MORE_DATA) {
       return this.#readFailed(result);
@@ -99,15 +102,14 @@ export class PipeConn implements ByteConn {
       throw new ConnectionClosedError("cannot write: the pipe is closed");
     }
     if (data.length === 0) return 0;
-    let source = data;
-    if (data.length < COPY_BELOW) {
+    let source: Uint8Array<ArrayBuffer>;
+    if (data.length >= COPY_BELOW && isFixedArrayBuffer(data.buffer)) {
+      source = data as Uint8Array<ArrayBuffer>;
+    } else {
       source = new Uint8Array(new ArrayBuffer(data.length));
       source.set(data);
     }
-    const result = await this.#start(
-      (ov) => kernel32Symbols().WriteFile(this.#handle, source, source.length, null, ov),
-      source,
-    );
+    const result = await this.#start(ntWrite(this.#handle, source));
     if (result.error !== ERROR_SUCCESS) throw this.#failure(result.error, "cannot write");
     return result.bytes;
   }
@@ -116,10 +118,7 @@ export class PipeConn implements ByteConn {
   async closeWrite(): Promise<void> {
     if (this.#closed || this.#writeClosed) return;
     this.#writeClosed = true;
-    const result = await this.#start(
-      (ov) => kernel32Symbols().WriteFile(this.#handle, NO_BYTES, 0, null, ov),
-      NO_BYTES,
-    );
+    const result = await this.#start(ntWrite(this.#handle, NO_BYTES, 0));
     if (result.error !== ERROR_SUCCESS && !isPeerGone(result.error) && !this.#closed) {
       throw this.#failure(result.error, "cannot end the stream");
     }
@@ -133,13 +132,10 @@ export class PipeConn implements ByteConn {
     else kernel32Symbols().CancelIoEx(this.#handle, null);
   }
 
-  async #start(
-    start: (overlapped: Deno.PointerObject) => number,
-    keepAlive: unknown,
-  ): Promise<Completion> {
+  async #start(request: IoRequest): Promise<Completion> {
     this.#pending++;
     try {
-      return await completionPort().submit(start, keepAlive);
+      return await completionPort().submit(request);
     } finally {
       this.#pending--;
       if (this.#closed && this.#pending === 0) this.#closeHandle();
@@ -164,7 +160,11 @@ export class PipeConn implements ByteConn {
   #closeHandle(): void {
     if (this.#handleClosed) return;
     this.#handleClosed = true;
-    kernel32Symbols().CloseHandle(this.#handle);
     this.#onClosed?.();
+    kernel32Symbols().CloseHandle(this.#handle);
   }
+}
+
+function isFixedArrayBuffer(buffer: ArrayBufferLike): buffer is ArrayBuffer {
+  return buffer instanceof ArrayBuffer && !buffer.resizable;
 }

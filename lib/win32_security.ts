@@ -9,6 +9,9 @@
 import {
   advapi32Symbols,
   DWORD_SIZE,
+  FILE_GENERIC_READ,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
   kernel32Symbols,
   POINTER_SIZE,
   SA_DESCRIPTOR,
@@ -28,6 +31,13 @@ const TOKEN_USER_BUFFER = 256;
 const TOKEN_USER_SID = 0;
 const FALSE = 0;
 
+/**
+ * What other local users get with `allowOthers` (0x12018B): read, write and the pipe's mode, but
+ * not `FILE_APPEND_DATA` (= `FILE_CREATE_PIPE_INSTANCE`), which `GENERIC_WRITE` would include and
+ * which would let them create instances of this name and answer duct's clients.
+ */
+export const OTHERS_ACCESS = FILE_GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES;
+
 /** A `SECURITY_ATTRIBUTES` for `CreateNamedPipeW`, valid until `free` is called. */
 export interface PipeSecurity {
   /** The `SECURITY_ATTRIBUTES` structure, to pass as `lpSecurityAttributes`. */
@@ -40,8 +50,9 @@ export interface PipeSecurity {
 
 /**
  * The DACL in SDDL: protected (`P`, nothing inherited); full access (`GA`) for SYSTEM (`SY`),
- * Administrators (`BA`) and the user `userSid`; with `allowOthers`, read and write (`GRGW`) for
- * Authenticated Users (`AU`), which excludes anonymous logons.
+ * Administrators (`BA`) and the user `userSid`; with `allowOthers`, {@linkcode OTHERS_ACCESS}
+ * (read and write, no new instances) for Authenticated Users (`AU`), which excludes anonymous
+ * logons.
  *
  * @example
  * ```ts
@@ -51,7 +62,7 @@ export interface PipeSecurity {
  * ```
  */
 export function pipeSddl(userSid: string, allowOthers: boolean): string {
-  const others = allowOthers ? "(A;;GRGW;;;AU)" : "";
+  const others = allowOthers ? `(A;;0x${OTHERS_ACCESS.toString(16)};;;AU)` : "";
   return `D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;${userSid})${others}`;
 }
 
@@ -80,9 +91,13 @@ export function currentUserSid(): string {
     if (!advapi32.GetTokenInformation(token, TOKEN_USER_CLASS, info, info.length, needed)) {
       throw win32Error(kernel32.GetLastError(), "cannot read the user of this process's token");
     }
+    // `sid` points into `info`: a raw pointer does not keep `info` alive, so `info` is used again
+    // after the call that reads through it.
     const sid = pointerAt(info, TOKEN_USER_SID);
     const textOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
-    if (!advapi32.ConvertSidToStringSidW(sid, textOut)) {
+    const formatted = advapi32.ConvertSidToStringSidW(sid, textOut);
+    keepAlive(info);
+    if (!formatted) {
       throw win32Error(kernel32.GetLastError(), "cannot format the user's SID");
     }
     const text = pointerAt(textOut);
@@ -154,4 +169,12 @@ function readWideString(pointer: Deno.PointerValue): string {
     if (unit === 0) return text;
     text += String.fromCharCode(unit);
   }
+}
+
+// Reachability across an FFI call that only saw a raw pointer into `value`: calling this after the
+// call keeps `value` alive until then.
+const kept: unknown[] = [];
+function keepAlive(value: unknown): void {
+  kept.push(value);
+  kept.pop();
 }

@@ -7,7 +7,7 @@
  */
 
 import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "./errors.ts";
-import { completionPort } from "./iocp.ts";
+import { completionPort, ntListen } from "./iocp.ts";
 import type {
   ByteConn,
   ByteListener,
@@ -26,8 +26,9 @@ import {
   ERROR_SUCCESS,
   FILE_FLAG_FIRST_PIPE_INSTANCE,
   FILE_FLAG_OVERLAPPED,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
   GENERIC_READ,
-  GENERIC_WRITE,
   isInvalidHandle,
   kernel32Symbols,
   OPEN_EXISTING,
@@ -44,6 +45,7 @@ import {
 } from "./win32_ffi.ts";
 import { describeCode, win32Error } from "./win32_errors.ts";
 import { PipeConn } from "./win32_pipe.ts";
+import { handleCtrlC } from "./win32_console.ts";
 import { retryUntil } from "./retry.ts";
 import { type PipeSecurity, pipeSecurity } from "./win32_security.ts";
 
@@ -57,8 +59,11 @@ const NO_SHARING = 0;
 const OPEN_MODE = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
 const PIPE_MODE = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
   PIPE_REJECT_REMOTE_CLIENTS;
+// Exactly what a client needs: read, write, and FILE_WRITE_ATTRIBUTES for SetNamedPipeHandleState.
+// Not GENERIC_WRITE: its FILE_APPEND_DATA (FILE_CREATE_PIPE_INSTANCE) is not granted to other
+// users (win32_security.ts), so asking for it would be refused under --allow-others.
 // `>>> 0`: GENERIC_READ has the top bit set, and FFI wants an unsigned value.
-const CLIENT_ACCESS = (GENERIC_READ | GENERIC_WRITE) >>> 0;
+const CLIENT_ACCESS = (GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES) >>> 0;
 const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION) >>> 0;
 
 /**
@@ -112,61 +117,93 @@ function createInstance(
   return { handle };
 }
 
+/** Instances kept waiting for clients at once, so a burst finds one free (libuv keeps 4 too). */
+export const PENDING_INSTANCES = 4;
+/** How often a listener that found every instance busy tries again. */
+const BUSY_RETRY_MS = 50;
+/** How long every instance may stay busy while this server holds none before it gives up. */
+const BUSY_GIVE_UP_MS = 5_000;
+/** What `CreateNamedPipeW` answers when the name is not ours (Windows, Wine, instance limit). */
+const NAME_TAKEN = [ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_PIPE_BUSY];
+
 function listenPipe(options: TransportListenOptions): Promise<ByteListener> {
   const { name, path } = options;
   const maxClients = options.maxClients;
-  const maxInstances = maxClients !== undefined && maxClients <= PIPE_MAX_INSTANCES
-    ? maxClients
+  // One more than the clients: the next instance is created while a closing one still exists.
+  const maxInstances = maxClients !== undefined && maxClients < PIPE_MAX_INSTANCES
+    ? maxClients + 1
     : PIPE_UNLIMITED_INSTANCES;
   const security = pipeSecurity(options.allowOthers ?? false);
   const widePath = wideString(path);
   const created = createInstance(widePath, true, maxInstances, security);
+  // A server must stop on Ctrl+C even when started in a new process group (win32_console.ts).
+  if (created.error === undefined) handleCtrlC();
   if (created.error !== undefined) {
     security.free();
     // Windows refuses FILE_FLAG_FIRST_PIPE_INSTANCE with ERROR_ACCESS_DENIED; Wine lets it
     // through with ERROR_ALREADY_EXISTS, or answers ERROR_PIPE_BUSY when that server's instance
     // limit is reached. Either way someone already serves this name.
-    const taken = [ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_PIPE_BUSY];
-    if (taken.includes(created.error)) {
+    if (NAME_TAKEN.includes(created.error)) {
       return Promise.reject(
         new AddressInUseError(`another server is already listening on ${name}`),
       );
     }
     return Promise.reject(win32Error(created.error, `cannot listen on ${path}`, path));
   }
-  const listener = new PipeListener(widePath, path, maxInstances, maxClients, security);
+  const listener = new PipeListener({ widePath, name, path, maxInstances, maxClients, security });
   listener.arm(created.handle);
+  listener.fill();
   return Promise.resolve(listener);
 }
 
-/** Hands out connected pipe instances, keeping one instance waiting for the next client. */
+interface PipeListenerOptions {
+  widePath: Uint8Array;
+  name: string;
+  path: string;
+  maxInstances: number;
+  maxClients: number | undefined;
+  security: PipeSecurity;
+}
+
+/**
+ * Hands out connected pipe instances, keeping up to {@linkcode PENDING_INSTANCES} waiting for the
+ * next clients (fewer near `maxClients`), so that a burst of classic clients that do not call
+ * `WaitNamedPipe` finds an instance rather than `ERROR_PIPE_BUSY`.
+ *
+ * The name stays ours for the listener's life: some instance of ours is always open, because
+ * a connection's instance is replaced before its handle closes (at `maxClients` nothing else may
+ * be open; hence the instance limit of `maxClients + 1`). Should none be open all the same (after
+ * a failure to create one), the next is created with `FILE_FLAG_FIRST_PIPE_INSTANCE`, so that a
+ * process that took the name is detected rather than joined.
+ */
 class PipeListener implements ByteListener {
   readonly #widePath: Uint8Array;
+  readonly #name: string;
   readonly #path: string;
   readonly #maxInstances: number;
   readonly #maxClients: number;
   readonly #security: PipeSecurity;
   readonly #ready: PipeConn[] = [];
   readonly #waiters: PromiseWithResolvers<ByteConn>[] = [];
-  // The instance with a ConnectNamedPipe outstanding, if any.
-  #armed: Deno.PointerValue | undefined;
+  // Instances with a listen (ConnectNamedPipe) outstanding.
+  readonly #pending = new Set<Deno.PointerValue>();
   // Connections handed out (or ready to be) whose handles are still open.
   #live = 0;
+  // Set while a connection's handle is about to close: it still holds the name.
+  #replacing = false;
   #failure: Error | undefined;
   #closed = false;
+  // Set while every instance is busy and nothing of ours is pending: the retry, and since when.
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #busySince: number | undefined;
 
-  constructor(
-    widePath: Uint8Array,
-    path: string,
-    maxInstances: number,
-    maxClients: number | undefined,
-    security: PipeSecurity,
-  ) {
-    this.#widePath = widePath;
-    this.#path = path;
-    this.#maxInstances = maxInstances;
-    this.#maxClients = maxClients ?? Infinity;
-    this.#security = security;
+  constructor(options: PipeListenerOptions) {
+    this.#widePath = options.widePath;
+    this.#name = options.name;
+    this.#path = options.path;
+    this.#maxInstances = options.maxInstances;
+    this.#maxClients = options.maxClients ?? Infinity;
+    this.#security = options.security;
   }
 
   accept(): Promise<ByteConn> {
@@ -184,15 +221,16 @@ class PipeListener implements ByteListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#armed !== undefined) {
-      // The waiting instance is closed at once, so the name is free when close returns. That is
-      // safe here: ConnectNamedPipe has no data buffer, and its OVERLAPPED stays reserved in the
-      // port until the cancelled completion arrives (in #connected, which then closes nothing).
-      const kernel32 = kernel32Symbols();
-      kernel32.CancelIoEx(this.#armed, null);
-      kernel32.CloseHandle(this.#armed);
-      this.#armed = undefined;
+    clearTimeout(this.#retry);
+    // The waiting instances are closed at once, so the name is free when close returns. That is
+    // safe here: a listen has no data buffer, and its OVERLAPPED stays reserved in the port until
+    // the cancelled completion arrives (in #connected, which then closes nothing).
+    const kernel32 = kernel32Symbols();
+    for (const handle of this.#pending) {
+      kernel32.CancelIoEx(handle, null);
+      kernel32.CloseHandle(handle);
     }
+    this.#pending.clear();
     for (const conn of this.#ready.splice(0)) conn.close();
     const closed = new ConnectionClosedError("cannot accept: the listener is closed");
     for (const waiter of this.#waiters.splice(0)) waiter.reject(closed);
@@ -209,23 +247,74 @@ class PipeListener implements ByteListener {
       this.#fail(error as Error);
       return;
     }
-    this.#armed = handle;
-    port.submit((overlapped) => kernel32Symbols().ConnectNamedPipe(handle, overlapped))
-      .then(({ error }) => this.#connected(handle, error));
+    this.#pending.add(handle);
+    port.submit(ntListen(handle)).then(({ error }) => this.#connected(handle, error));
+  }
+
+  /** Creates and arms instances until enough wait, or the client limit is reached. */
+  fill(): void {
+    while (
+      !this.#closed && this.#failure === undefined && this.#retry === undefined &&
+      this.#pending.size < PENDING_INSTANCES && this.#live + this.#pending.size < this.#maxClients
+    ) {
+      const first = this.#live + this.#pending.size === 0 && !this.#replacing;
+      const created = createInstance(this.#widePath, first, this.#maxInstances, this.#security);
+      if (created.error === undefined) {
+        this.#busySince = undefined;
+        this.arm(created.handle);
+      } else if (first && created.error !== ERROR_PIPE_BUSY && NAME_TAKEN.includes(created.error)) {
+        this.#fail(
+          new AddressInUseError(
+            `cannot create a pipe instance of ${this.#name}: the name is no longer this ` +
+              `server's (another process took it while this server had no instance open)`,
+          ),
+        );
+      } else if (created.error === ERROR_PIPE_BUSY) {
+        this.#busy();
+        return;
+      } else {
+        this.#fail(win32Error(created.error, `cannot create a pipe instance of ${this.#path}`));
+      }
+    }
+  }
+
+  // Every instance is in use: the limit counts handles still closing, and instances another
+  // process of this user created. With some of ours pending, the next release retries; with none,
+  // a timer does, and gives up with a clear error if this server holds no connection either (no
+  // release will ever come).
+  #busy(): void {
+    if (this.#pending.size > 0) return;
+    const now = Date.now();
+    this.#busySince ??= now;
+    if (this.#live === 0 && now - this.#busySince >= BUSY_GIVE_UP_MS) {
+      this.#fail(
+        win32Error(
+          ERROR_PIPE_BUSY,
+          `cannot create a pipe instance of ${this.#path}: every instance has been busy for ` +
+            `${BUSY_GIVE_UP_MS / 1000} s though this server holds none; another process is ` +
+            `holding instances of this name`,
+        ),
+      );
+      return;
+    }
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.fill();
+    }, BUSY_RETRY_MS);
   }
 
   #connected(handle: Deno.PointerValue, error: number): void {
     // Closed: `close` has already closed this instance.
     if (this.#closed) return;
-    this.#armed = undefined;
+    this.#pending.delete(handle);
     const kernel32 = kernel32Symbols();
-    // ERROR_PIPE_CONNECTED: the client came before ConnectNamedPipe; that is a success too.
+    // ERROR_PIPE_CONNECTED: the client came before the listen; that is a success too.
     // ERROR_NO_DATA: it came and has already closed its end, but what it wrote is still in the
     // pipe: served like any other client, its reads end once that is read (never dropped unread).
     if (error === ERROR_SUCCESS || error === ERROR_PIPE_CONNECTED || error === ERROR_NO_DATA) {
       this.#live++;
       const conn = new PipeConn(handle, () => this.#released());
-      this.#next();
+      this.fill();
       const waiter = this.#waiters.shift();
       if (waiter !== undefined) waiter.resolve(conn);
       else this.#ready.push(conn);
@@ -235,26 +324,19 @@ class PipeListener implements ByteListener {
     this.#fail(win32Error(error, `cannot wait for clients on ${this.#path}`, this.#path));
   }
 
-  // Creates and arms the next instance, unless one is armed or the client limit is reached.
-  #next(): void {
-    if (this.#closed || this.#armed !== undefined || this.#live >= this.#maxClients) return;
-    const created = createInstance(this.#widePath, false, this.#maxInstances, this.#security);
-    if (created.error === undefined) {
-      this.arm(created.handle);
-      return;
-    }
-    // All instances in use (the limit counts closing handles too): retried on the next release.
-    if (created.error === ERROR_PIPE_BUSY) return;
-    this.#fail(win32Error(created.error, `cannot create a pipe instance of ${this.#path}`));
-  }
-
+  // Runs just before a connection's handle closes.
   #released(): void {
     this.#live--;
-    this.#next();
+    this.#replacing = true;
+    try {
+      this.fill();
+    } finally {
+      this.#replacing = false;
+    }
   }
 
   #fail(error: Error): void {
-    this.#failure = error;
+    this.#failure ??= error;
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
   }
 }
@@ -286,10 +368,15 @@ function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
   }, {
     timeout: options.timeout,
     signal: options.signal,
+    // ERROR_PIPE_BUSY: a server exists but every instance is taken (its --max-clients).
     timedOut: () =>
-      new ConnectTimeoutError(`no server is listening on ${name} (${path})`, {
-        cause: new Error(`the last attempt failed with ${describeCode(lastError)}`),
-      }),
+      new ConnectTimeoutError(
+        lastError === ERROR_PIPE_BUSY
+          ? `the server on ${name} (${path}) is full: every pipe instance stayed taken ` +
+            `(is it at its --max-clients limit?)`
+          : `no server is listening on ${name} (${path})`,
+        { cause: new Error(`the last attempt failed with ${describeCode(lastError)}`) },
+      ),
   });
 }
 

@@ -11,8 +11,17 @@ import { assert, assertMatch, assertStrictEquals } from "./_assert.ts";
 import { uniqueName } from "./_cli.ts";
 import { listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
-import { pipeSddl } from "../lib/win32_security.ts";
-import { ERROR_SUCCESS, OPEN_EXISTING, POINTER_SIZE, SDDL_REVISION_1 } from "../lib/win32_ffi.ts";
+import { OTHERS_ACCESS, pipeSddl } from "../lib/win32_security.ts";
+import {
+  ERROR_SUCCESS,
+  FILE_GENERIC_READ,
+  FILE_WRITE_ATTRIBUTES,
+  FILE_WRITE_DATA,
+  GENERIC_WRITE,
+  OPEN_EXISTING,
+  POINTER_SIZE,
+  SDDL_REVISION_1,
+} from "../lib/win32_ffi.ts";
 
 const IS_WINDOWS = Deno.build.os === "windows";
 
@@ -24,12 +33,25 @@ const SE_KERNEL_OBJECT = 6;
 const DACL_SECURITY_INFORMATION = 0x4;
 /** The reader shares nothing: it only reads the descriptor. */
 const NO_SHARING = 0;
+/** `FILE_APPEND_DATA`, which on a pipe is `FILE_CREATE_PIPE_INSTANCE`. */
+const FILE_CREATE_PIPE_INSTANCE = 0x0000_0004;
+/** `ACCESS_ALLOWED_ACE_TYPE`. */
+const ACCESS_ALLOWED_ACE_TYPE = 0;
+/** Authenticated Users. */
+const AUTHENTICATED_USERS = "S-1-5-11";
+/** Sizes of `ACL` and `ACE_HEADER`; `AceCount` sits at offset 4 of `ACL`. */
+const ACL_HEADER_SIZE = 8;
+const ACL_ACE_COUNT = 4;
+const ACE_HEADER_SIZE = 4;
 
 Deno.test("windows security: the default DACL admits only the user, SYSTEM, Administrators", () => {
   const sid = "S-1-5-21-1-2-3-1001";
   assertStrictEquals(pipeSddl(sid, false), `D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;${sid})`);
   const open = pipeSddl(sid, true);
-  assert(open.endsWith("(A;;GRGW;;;AU)"), open);
+  assert(open.endsWith("(A;;0x12018b;;;AU)"), open);
+  // Read, write and the pipe's mode for others; never FILE_CREATE_PIPE_INSTANCE.
+  assertStrictEquals(OTHERS_ACCESS, FILE_GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES);
+  assertStrictEquals(OTHERS_ACCESS & FILE_CREATE_PIPE_INSTANCE, 0);
   // Neither form grants Everyone (WD) or anonymous logons (AN) anything.
   assert(!/;;;(WD|AN)\)/.test(open), open);
 });
@@ -41,7 +63,7 @@ Deno.test({
     for (const allowOthers of [false, true]) {
       const name = uniqueName("dacl");
       await using listener = await listen({ name, allowOthers });
-      const sddl = daclOf(resolveEndpoint(name).path);
+      const { sddl, aces } = daclOf(resolveEndpoint(name).path);
       // Protected: nothing inherited from a parent's DACL.
       assertMatch(sddl, /^D:P/);
       assertMatch(sddl, /\(A;;[^;]+;;;SY\)/);
@@ -49,13 +71,29 @@ Deno.test({
       assertMatch(sddl, /\(A;;[^;]+;;;S-1-5-[\d-]+\)/);
       assertStrictEquals(/;;;AU\)/.test(sddl), allowOthers, sddl);
       assert(!/;;;(WD|AN)\)/.test(sddl), sddl);
+      // The mask as stored, read from the ACE itself: exactly OTHERS_ACCESS for other users.
+      const others = aces.filter((ace) => ace.sid === AUTHENTICATED_USERS);
+      if (!allowOthers) assertStrictEquals(others.length, 0, sddl);
+      else {
+        assertStrictEquals(others.length, 1, sddl);
+        assertStrictEquals(others[0].type, ACCESS_ALLOWED_ACE_TYPE);
+        assertStrictEquals(others[0].mask, OTHERS_ACCESS, `mask 0x${others[0].mask.toString(16)}`);
+        assertStrictEquals(others[0].mask & (FILE_CREATE_PIPE_INSTANCE | GENERIC_WRITE), 0);
+      }
       listener.close();
     }
   },
 });
 
-/** Opens `path` for `READ_CONTROL` only and returns its DACL as SDDL. */
-function daclOf(path: string): string {
+/** One ACE of a DACL: its type, access mask and SID. */
+interface Ace {
+  type: number;
+  mask: number;
+  sid: string;
+}
+
+/** Opens `path` for `READ_CONTROL` only and returns its DACL, as SDDL and as the ACEs stored. */
+function daclOf(path: string): { sddl: string; aces: Ace[] } {
   const kernel32 = Deno.dlopen(
     "kernel32.dll",
     {
@@ -108,6 +146,7 @@ function daclOf(path: string): string {
       );
       assertStrictEquals(status, ERROR_SUCCESS, `GetSecurityInfo failed: ${status}`);
       const descriptorPointer = pointerIn(descriptor);
+      const aces = acesOf(pointerIn(dacl)!);
       const text = new Uint8Array(POINTER_SIZE);
       const ok = advapi32.symbols.ConvertSecurityDescriptorToStringSecurityDescriptorW(
         descriptorPointer,
@@ -125,7 +164,7 @@ function daclOf(path: string): string {
       }
       kernel32.symbols.LocalFree(textPointer);
       kernel32.symbols.LocalFree(descriptorPointer);
-      return sddl;
+      return { sddl, aces };
     } finally {
       kernel32.symbols.CloseHandle(handle);
     }
@@ -137,4 +176,30 @@ function daclOf(path: string): string {
 
 function pointerIn(buffer: Uint8Array): Deno.PointerValue {
   return Deno.UnsafePointer.create(new DataView(buffer.buffer).getBigUint64(0, true));
+}
+
+/** Parses an `ACL`: its header, then each ACE's header, mask and SID. */
+function acesOf(acl: Deno.PointerObject): Ace[] {
+  const view = new Deno.UnsafePointerView(acl);
+  const aces: Ace[] = [];
+  let at = ACL_HEADER_SIZE;
+  for (let i = 0; i < view.getUint16(ACL_ACE_COUNT); i++) {
+    const type = view.getUint8(at);
+    const size = view.getUint16(at + 2);
+    const mask = view.getUint32(at + ACE_HEADER_SIZE);
+    aces.push({ type, mask, sid: sidAt(view, at + ACE_HEADER_SIZE + 4) });
+    at += size;
+  }
+  return aces;
+}
+
+/** `S-REVISION-AUTHORITY-SUB…` of the binary SID at `at`. */
+function sidAt(view: Deno.UnsafePointerView, at: number): string {
+  const revision = view.getUint8(at);
+  const count = view.getUint8(at + 1);
+  let authority = 0;
+  for (let i = 0; i < 6; i++) authority = authority * 256 + view.getUint8(at + 2 + i);
+  const parts = [revision, authority];
+  for (let i = 0; i < count; i++) parts.push(view.getUint32(at + 8 + 4 * i));
+  return `S-${parts.join("-")}`;
 }

@@ -4,8 +4,10 @@
  * (strlen + 1 bytes) and reads one reply message per request. duct's server talks to it with
  * `--framing nul`.
  *
- * Usage: classic_client.exe \\.\pipe\NAME MESSAGE...
- * Prints "server: REPLY" for each reply. Exits 0 when every message got its reply.
+ * Usage: classic_client.exe [--no-wait] \\.\pipe\NAME MESSAGE...
+ * Prints "server: REPLY" for each reply. Exits 0 when every message got its reply. With
+ * --no-wait it does not call WaitNamedPipe: ERROR_PIPE_BUSY fails it at once, as it does the many
+ * clients that never wait.
  */
 #include <windows.h>
 #include <stdio.h>
@@ -17,8 +19,13 @@
 #define BUSY_WAIT_MS 5000
 
 int main(int argc, char **argv) {
+    int no_wait = argc > 1 && strcmp(argv[1], "--no-wait") == 0;
+    if (no_wait) {
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: classic_client PIPE MESSAGE...\n");
+        fprintf(stderr, "usage: classic_client [--no-wait] PIPE MESSAGE...\n");
         return 2;
     }
     HANDLE pipe = INVALID_HANDLE_VALUE;
@@ -26,7 +33,10 @@ int main(int argc, char **argv) {
         pipe = CreateFileA(argv[1], GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
         if (pipe != INVALID_HANDLE_VALUE) break;
         DWORD error = GetLastError();
-        if (error == ERROR_PIPE_BUSY) {
+        if (error == ERROR_PIPE_BUSY && no_wait) {
+            fprintf(stderr, "CreateFile failed: %lu (ERROR_PIPE_BUSY)\n", error);
+            return 1;
+        } else if (error == ERROR_PIPE_BUSY) {
             WaitNamedPipeA(argv[1], BUSY_WAIT_MS);
         } else if (error == ERROR_FILE_NOT_FOUND) {
             Sleep(RETRY_MS);
