@@ -352,12 +352,13 @@ Deno.test({
         return;
       }
       // Windows (README, "Command line"): no instance is free, so client N+1 keeps trying until
-      // its --timeout and then exits 2, as for an absent server; the server never sees it.
+      // its --timeout and then exits 2 saying the server is full; the server never sees it.
       try {
         await server.until(() => server.count("connected") === 2, "two clients");
         const timedOut = await runClient(["--name", server.path, "--timeout", "2", "third"]);
         assertEquals(timedOut.code, 2, timedOut.stderr);
-        assertStringIncludes(timedOut.stderr, "no server is listening on ");
+        assertStringIncludes(timedOut.stderr, `the server on ${server.path} `);
+        assertStringIncludes(timedOut.stderr, " is full");
         assertEquals(timedOut.stdout, "");
         // One that waits long enough gets the place freed below (the probe shows it waiting).
         await using waiting = new ClientProcess(
