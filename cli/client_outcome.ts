@@ -4,7 +4,7 @@
  * @module
  */
 
-import { FrameTooLargeError, type Framing } from "../lib/mod.ts";
+import { ConnectionClosedError, FrameTooLargeError, type Framing } from "../lib/mod.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_UNCONFIRMED, failureOf } from "./exit_codes.ts";
 
 /** What happened during a session, as {@linkcode outcomeOf} needs it. */
@@ -104,14 +104,29 @@ function hintOf(facts: SessionFacts): string {
         `another --framing? this client uses length)`
       : ` (the server's reply is larger than this client's --max-frame of ${facts.maxFrame} bytes)`;
   }
-  if (!facts.reply || facts.confirmed > 0 || facts.repliesEnded === undefined || error) return "";
-  // The server read nothing it could answer. After the client's end of input that is a server
-  // that never answers; before it, a server that refused the connection or the first frame.
+  if (!facts.reply || facts.confirmed > 0) return "";
+  const failure = facts.sendError ?? error;
+  if (failure !== undefined) {
+    // A server that hangs up on a connection without reading it (the --max-clients refusal)
+    // resets it; one that read and then closed ends it cleanly.
+    return isReset(failure)
+      ? " (the server hung up without reading: is it at its --max-clients limit?)"
+      : "";
+  }
+  if (facts.repliesEnded === undefined) return "";
+  // The server read what was sent and answered none. After the client's end of input that is a
+  // server that never answers, or one that did not find a whole frame; before it, a server that
+  // refused the first frame.
   return facts.halfClosed
     ? ` (the server answered none: if it never answers (--reply none), use --no-reply; ` +
       `else check that it uses --framing ${facts.framing} too)`
-    : ` (the server hung up before answering any: is it at its --max-clients limit, or does ` +
-      `it use another --framing than ${facts.framing}?)`;
+    : ` (the server hung up before answering any: does it use --framing ${facts.framing} too?)`;
+}
+
+/** Whether `error` (or its cause, as the library wraps it) is the peer resetting the connection. */
+function isReset(error: unknown): boolean {
+  const cause = error instanceof ConnectionClosedError ? error.cause : error;
+  return cause instanceof Deno.errors.ConnectionReset || cause instanceof Deno.errors.BrokenPipe;
 }
 
 /** The four bytes of a length header announcing `size`, if they are printable ASCII. */
