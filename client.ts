@@ -37,6 +37,8 @@ Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
   --framing MODE         length | line | nul (default: length)
   --max-frame BYTES      largest message sent or accepted, e.g. 65536 or 16MiB (default: 16MiB)
+                         (K, KiB = 1024 bytes but KB = 1000: 64k = 65536, 64kb = 64000;
+                         M, MiB, MB and G, GiB, GB likewise)
   --timeout SECS         wait this long for a server that is absent or busy (default: ${
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
@@ -45,9 +47,12 @@ Options:
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
-Exit status: 0 when every message was sent (and answered, unless --no-reply); 2 if no server
-listens on NAME within --timeout; 3 if the connection closed before every message was
-answered; 64 for a wrong command line; 1 for any other error.`;
+Exit status: 0 when every message was sent (and answered, unless --no-reply), also when the
+server then closed the connection first (a note says so); 2 if no server listens on NAME within
+--timeout; 3 if the connection closed before every message was answered; 64 for a wrong command
+line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat does; 1 for
+any other error, such as a message the framing cannot carry (positional messages are all
+checked before any is sent).`;
 
 interface ClientOptions {
   name: string;
