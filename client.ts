@@ -7,14 +7,17 @@
 import {
   connect,
   type Connection,
+  ConnectTimeoutError,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_MAX_FRAME,
   DEFAULT_NAME,
+  DuctError,
   encodeFrame,
-  FrameDecoderStream,
 } from "./lib/mod.ts";
 import { parseArgs, parseBytes, parseFraming, parseSeconds } from "./cli/args.ts";
-import { EXIT_OK, EXIT_UNCONFIRMED, failureOf } from "./cli/exit_codes.ts";
+import { EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, failureOf } from "./cli/exit_codes.ts";
+import { inputBatches } from "./cli/client_input.ts";
+import { outcomeOf } from "./cli/client_outcome.ts";
 import { displayPayload, LineWriter, payloadFields, reportError } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
 import { runMain } from "./cli/main.ts";
@@ -34,6 +37,8 @@ Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
   --framing MODE         length | line | nul (default: length)
   --max-frame BYTES      largest message sent or accepted, e.g. 65536 or 16MiB (default: 16MiB)
+                         (K, KiB = 1024 bytes but KB = 1000: 64k = 65536, 64kb = 64000;
+                         M, MiB, MB and G, GiB, GB likewise)
   --timeout SECS         wait this long for a server that is absent or busy (default: ${
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
@@ -42,9 +47,12 @@ Options:
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
-Exit status: 0 when every message was sent (and answered, unless --no-reply); 2 if no server
-listens on NAME within --timeout; 3 if the connection closed before every message was
-answered; 64 for a wrong command line; 1 for any other error.`;
+Exit status: 0 when every message was sent (and answered, unless --no-reply), also when the
+server then closed the connection first (a note says so); 2 if no server listens on NAME within
+--timeout; 3 if the connection closed before every message was answered; 64 for a wrong command
+line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat does; 1 for
+any other error, such as a message the framing cannot carry (positional messages are all
+checked before any is sent).`;
 
 interface ClientOptions {
   name: string;
@@ -88,8 +96,8 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
 class Ledger {
   sent = 0;
   confirmed = 0;
-  /** Set once no more replies can come (peer closed, or a protocol error). */
-  ended: string | undefined;
+  /** Set once no more replies can come: `error` is absent when the server closed cleanly. */
+  ended: { error?: unknown } | undefined;
   #waiter: PromiseWithResolvers<void> | undefined;
   readonly #end = Promise.withResolvers<void>();
 
@@ -98,8 +106,8 @@ class Ledger {
     return this.#end.promise;
   }
 
-  end(reason: string): void {
-    this.ended ??= reason;
+  end(error?: unknown): void {
+    this.ended ??= error === undefined ? {} : { error };
     this.#end.resolve();
     this.update();
   }
@@ -118,119 +126,219 @@ class Ledger {
   }
 }
 
-async function readReplies(conn: Connection, ledger: Ledger, out: LineWriter, json: boolean) {
+/** stdout, through a {@linkcode LineWriter}, remembering the first write error. */
+class Output {
+  readonly lines = new LineWriter(Deno.stdout);
+  /** The first error writing to stdout (`BrokenPipe` once its reader has gone). */
+  error: unknown;
+  /** Whether the prompt is the last thing written (its line not ended yet). */
+  atPrompt = false;
+  readonly #failed = Promise.withResolvers<void>();
+  #last: Promise<void> | undefined;
+
+  /** Settles once a write to stdout has failed. */
+  get whenFailed(): Promise<void> {
+    return this.#failed.promise;
+  }
+
+  /** Queues `text` as a line; resolves once written, or at once when stdout is congested. */
+  line(text: string): Promise<void> {
+    const written = this.lines.line(text);
+    // Lines queued together share a promise: one handler per write, not per line.
+    if (written !== this.#last) {
+      this.#last = written;
+      written.catch((error) => this.#fail(error));
+    }
+    return this.lines.congested ? written.catch(() => {}) : Promise.resolve();
+  }
+
+  /** Writes `text` as is, after every queued line. */
+  async raw(text: string): Promise<void> {
+    await this.lines.flush();
+    if (this.error !== undefined) return;
+    try {
+      await Deno.stdout.write(encoder.encode(text));
+      this.atPrompt = text === PROMPT;
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Ends the prompt's line, so that what follows starts on a fresh one. */
+  endPromptLine(): Promise<void> {
+    return this.atPrompt ? this.raw("\n") : Promise.resolve();
+  }
+
+  #fail(error: unknown): void {
+    this.error ??= error;
+    this.#failed.resolve();
+  }
+}
+
+const encoder = new TextEncoder();
+
+async function readReplies(conn: Connection, ledger: Ledger, out: Output, json: boolean) {
   const style = stylerFor(Deno.stdout);
   try {
     for (let reply; (reply = await conn.receive()) !== null;) {
       ledger.confirmed++;
-      out.line(
+      const written = out.line(
         json
           ? JSON.stringify({ event: "reply", ...payloadFields(reply) })
           : `${style("cyan", "server:")} ${displayPayload(reply)}`,
       );
       ledger.update();
+      await written;
     }
-    ledger.end("the server closed the connection");
+    ledger.end();
   } catch (error) {
-    ledger.end(failureOf(error).message);
+    ledger.end(error);
   }
 }
 
-/**
- * Messages to send: the positional arguments, else stdin's lines. Stops early once `stop`
- * settles, so a client whose server left does not sit waiting for more input.
- */
-async function* messagesOf(options: ClientOptions, interactive: boolean, stop: Promise<void>) {
-  const encoder = new TextEncoder();
-  if (options.messages.length > 0) {
-    for (const message of options.messages) yield encoder.encode(message);
-    return;
+/** Connects; on a terminal, says so once if the server is not there yet. */
+async function connectTo(options: ClientOptions): Promise<Connection> {
+  const { name, framing, maxFrame, timeout } = options;
+  if (timeout === 0 || !Deno.stderr.isTerminal()) {
+    return await connect({ name, framing, maxFrame, timeout });
   }
-  const lines = Deno.stdin.readable.pipeThrough(
-    new FrameDecoderStream({ framing: "line", maxFrame: options.maxFrame }),
-  );
-  const reader = lines.getReader();
+  const start = Date.now();
   try {
-    for (;;) {
-      if (interactive) await Deno.stdout.write(encoder.encode(PROMPT));
-      const next = await Promise.race([reader.read(), stop.then(() => undefined)]);
-      if (next === undefined) {
-        reader.cancel().catch(() => {});
-        return;
-      }
-      const { value, done } = next;
-      if (done) {
-        // End the prompt's line so the shell prompt starts on a fresh one.
-        if (interactive) await Deno.stdout.write(encoder.encode("\n"));
-        return;
-      }
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
+    return await connect({ name, framing, maxFrame, timeout: 0 });
+  } catch (error) {
+    if (!(error instanceof ConnectTimeoutError)) throw error;
   }
+  Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: waiting for ${displayName(name)}…\n`));
+  return await connect({
+    name,
+    framing,
+    maxFrame,
+    timeout: Math.max(0, timeout - (Date.now() - start)),
+  });
+}
+
+function displayName(name: string): string {
+  return displayPayload(encoder.encode(name));
+}
+
+/** The first positional message the framing cannot carry, as an error line; else undefined. */
+function invalidMessage(messages: Uint8Array[], options: ClientOptions): string | undefined {
+  for (const [index, message] of messages.entries()) {
+    try {
+      encodeFrame(message, options);
+    } catch (error) {
+      return `message ${index + 1} of ${messages.length}: ${failureOf(error).message} ` +
+        "(nothing was sent)";
+    }
+  }
+  return undefined;
 }
 
 async function run(options: ClientOptions): Promise<number> {
-  const interactive = options.messages.length === 0 && Deno.stdin.isTerminal();
-  const out = new LineWriter(Deno.stdout);
-  const conn = await connect({
-    name: options.name,
-    framing: options.framing,
-    maxFrame: options.maxFrame,
-    timeout: options.timeout,
-  });
+  const messages = options.messages.map((message) => encoder.encode(message));
+  const invalid = invalidMessage(messages, options);
+  if (invalid !== undefined) return reportError(PROGRAM, invalid, EXIT_FAILURE);
+  const interactive = messages.length === 0 && Deno.stdin.isTerminal();
+  const out = new Output();
+  const conn = await connectTo(options);
   const ledger = new Ledger();
+  // Ctrl+C at the prompt: end its line first, so the shell's prompt starts on a fresh one.
+  const interrupted = () => {
+    if (out.atPrompt) Deno.stdout.writeSync(encoder.encode("\n"));
+    Deno.exit(EXIT_INTERRUPTED);
+  };
+  if (interactive) Deno.addSignalListener("SIGINT", interrupted);
   const replies = options.reply ? readReplies(conn, ledger, out, options.json) : undefined;
   let sendError: unknown;
-  // Set when the server went away before the input ran out.
-  let cutShort = false;
-  try {
-    for await (const message of messagesOf(options, interactive, ledger.whenEnded)) {
-      // A message the framing cannot carry is the user's mistake, not a lost message.
-      encodeFrame(message, options);
-      const sending = conn.send(message);
-      ledger.sent++;
+  let lastSending: Promise<void> | undefined;
+  const send = (message: Uint8Array) => {
+    const sending = conn.send(message);
+    ledger.sent++;
+    // Frames sent in one go share a promise: one handler per batch, not one per message.
+    if (sending !== lastSending) {
+      lastSending = sending;
       sending.catch((error) => sendError ??= error);
-      if (interactive && options.reply) {
-        await ledger.settled();
-        await out.flush();
-      } else if (conn.bufferedAmount > SEND_HIGH_WATER) {
-        await conn.flush().catch(() => {});
-      }
-      if (sendError !== undefined || ledger.ended !== undefined) break;
     }
-    cutShort = ledger.ended !== undefined;
+  };
+  const stopped = () =>
+    sendError !== undefined || ledger.ended !== undefined || out.error !== undefined;
+  let badLine: { number: number; error: unknown } | undefined;
+  let inputLeft = false;
+  let halfClosed = false;
+  try {
+    if (messages.length > 0) {
+      for (const message of messages) send(message);
+    } else {
+      const stop = Promise.race([ledger.whenEnded, out.whenFailed]);
+      const input = inputBatches(Deno.stdin.readable, { maxFrame: options.maxFrame, stop });
+      let number = 0;
+      if (interactive) await out.raw(PROMPT);
+      try {
+        batches: for await (const lines of input) {
+          out.atPrompt = false;
+          for (const line of lines) {
+            number++;
+            try {
+              // A line the framing cannot carry is the user's mistake, not a lost message.
+              encodeFrame(line, options);
+            } catch (error) {
+              badLine = { number, error };
+              break batches;
+            }
+            send(line);
+            if (interactive && options.reply) {
+              await ledger.settled();
+              await out.lines.flush();
+            }
+            if (stopped()) break batches;
+            if (interactive) await out.raw(PROMPT);
+          }
+          if (conn.bufferedAmount > SEND_HIGH_WATER) await conn.flush().catch(() => {});
+          if (stopped()) break;
+        }
+      } catch (error) {
+        // The decoder refused a line over --max-frame.
+        if (!(error instanceof DuctError)) throw error;
+        badLine = { number: number + 1, error };
+      }
+      inputLeft = badLine === undefined && stopped();
+    }
     await conn.flush().catch(() => {});
-    if (sendError === undefined && ledger.ended === undefined) {
+    if (!stopped()) {
       // Half-close where the transport can, so the server sees the end of input.
       await conn.closeWrite().catch(() => {});
+      halfClosed = ledger.ended === undefined;
     }
     if (options.reply) await ledger.settled();
   } finally {
     conn.abort();
     await replies;
-    await out.flush();
+    await out.lines.flush();
+    await out.endPromptLine();
+    if (interactive) Deno.removeSignalListener("SIGINT", interrupted);
   }
-  const unconfirmed = options.reply ? ledger.sent - ledger.confirmed : 0;
-  if (sendError !== undefined || unconfirmed > 0 || cutShort) {
-    const reason = sendError !== undefined
-      ? failureOf(sendError).message
-      : ledger.ended ?? "the connection closed";
-    const count = options.reply ? unconfirmed : "some";
-    const rest = cutShort ? "; the rest of the input was not sent" : "";
-    // A server at its --max-clients limit accepts and hangs up at once; nothing on the wire tells
-    // that from a crash, so a hang-up before any answer gets a hint.
-    const hint = options.reply && ledger.confirmed === 0 && ledger.ended !== undefined
-      ? " (the server hung up before answering any: is it at its --max-clients limit?)"
-      : "";
-    return reportError(
-      PROGRAM,
-      `${reason}: ${count} of ${ledger.sent} messages were not confirmed${hint}${rest}`,
-      EXIT_UNCONFIRMED,
-    );
+  if (out.error !== undefined) {
+    // Whoever closed stdout wanted no more: end quietly, as `cat` does.
+    if (out.error instanceof Deno.errors.BrokenPipe) return EXIT_BROKEN_PIPE;
+    return reportError(PROGRAM, `cannot write to stdout: ${failureOf(out.error).message}`, 1);
   }
-  return EXIT_OK;
+  const outcome = outcomeOf({
+    reply: options.reply,
+    framing: options.framing,
+    maxFrame: options.maxFrame,
+    sent: ledger.sent,
+    confirmed: ledger.confirmed,
+    repliesEnded: ledger.ended,
+    inputLeft,
+    halfClosed,
+    sendError,
+    badLine,
+  });
+  if (outcome.error !== undefined) return reportError(PROGRAM, outcome.error, outcome.status);
+  if (outcome.note !== undefined) {
+    Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: ${outcome.note}\n`));
+  }
+  return outcome.status;
 }
 
 /**

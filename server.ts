@@ -34,6 +34,8 @@ Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
   --framing MODE         length | line | nul (default: length)
   --max-frame BYTES      largest message accepted, e.g. 65536 or 16MiB (default: 16MiB)
+                         (K, KiB = 1024 bytes but KB = 1000: 64k = 65536, 64kb = 64000;
+                         M, MiB, MB and G, GiB, GB likewise)
   --reply MODE           ack: answer "${ACK}" after printing;
                          echo: answer with the message itself; none: answer nothing (default: ack)
   --json                 print one JSON object per event instead of text
@@ -96,7 +98,9 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
     reply,
     json: values.json === true,
     maxClients: maxClients === undefined ? undefined : parseCount(maxClients, "--max-clients"),
-    idleTimeout: idle === undefined ? undefined : parseSeconds(idle, "--idle-timeout"),
+    idleTimeout: idle === undefined
+      ? undefined
+      : parseSeconds(idle, "--idle-timeout", { positive: true }),
     allowOthers: values["allow-others"] === true,
   };
 }

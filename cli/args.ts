@@ -52,7 +52,7 @@ export function parseArgs(
 ): ParsedArgs {
   try {
     const { values, positionals } = nodeParseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options,
       strict: true,
       allowPositionals: config.positionals ?? false,
@@ -63,6 +63,25 @@ export function parseArgs(
     // node:util's messages carry advice meant for Node scripts; keep the first sentence.
     throw new UsageError(text.split(/\.\s+(?=[A-Z])|\n/)[0].replace(/\.$/, ""));
   }
+}
+
+// node:util takes `--timeout -1` for two options ("argument is ambiguous"): join such a value to
+// its option, so that the value's own check can say what is wrong with it.
+function joinNegativeValues(args: string[], options: Record<string, OptionSpec>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") return [...joined, ...args.slice(i)];
+    const next = args[i + 1];
+    const spec = arg.startsWith("--") ? options[arg.slice(2)] : undefined;
+    if (spec?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /**
@@ -97,7 +116,7 @@ const UNITS: Record<string, number> = {
 };
 
 /**
- * Parses a byte size such as `65536`, `64KiB` or `16M` (K, M, G are binary).
+ * Parses a byte size such as `65536`, `64KiB` or `16M` (K, M, G are binary; KB, MB, GB decimal).
  *
  * @example
  * ```ts
@@ -106,6 +125,9 @@ const UNITS: Record<string, number> = {
  * ```
  */
 export function parseBytes(value: string, flag: string, limits: { max?: number } = {}): number {
+  if (/^\s*-/.test(value)) {
+    throw new UsageError(`${flag} must be a positive byte count, not "${value}"`);
+  }
   const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
   const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
   if (!match || unit === undefined) {
@@ -120,7 +142,8 @@ export function parseBytes(value: string, flag: string, limits: { max?: number }
 }
 
 /**
- * Parses a positive number of seconds (fractions allowed) into milliseconds.
+ * Parses a number of seconds (fractions allowed) into milliseconds: at least 0, or more than 0
+ * with `{ positive: true }` (for a limit where 0 would act at once).
  *
  * @example
  * ```ts
@@ -128,12 +151,21 @@ export function parseBytes(value: string, flag: string, limits: { max?: number }
  * console.log(parseSeconds("1.5", "--timeout")); // 1500
  * ```
  */
-export function parseSeconds(value: string, flag: string): number {
+export function parseSeconds(
+  value: string,
+  flag: string,
+  limits: { positive?: boolean } = {},
+): number {
   const seconds = Number(value);
-  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+  if (value.trim() === "" || !Number.isFinite(seconds)) {
     throw new UsageError(`${flag} takes a number of seconds, not "${value}"`);
   }
-  return Math.round(seconds * 1000);
+  const milliseconds = Math.round(seconds * 1000);
+  if (limits.positive ? milliseconds <= 0 : seconds < 0) {
+    const bound = limits.positive ? "at least 0.001" : "0 or more";
+    throw new UsageError(`${flag} must be ${bound} seconds, not "${value}"`);
+  }
+  return milliseconds;
 }
 
 /**

@@ -17,6 +17,13 @@ export const EXIT_UNAVAILABLE = 2;
 export const EXIT_UNCONFIRMED = 3;
 /** The command line is wrong (sysexits' EX_USAGE). */
 export const EXIT_USAGE = 64;
+/** Stopped by Ctrl+C: 128 + SIGINT, what a shell reports for a process SIGINT ended. */
+export const EXIT_INTERRUPTED = 130;
+/**
+ * stdout was closed by its reader (`| head`): 128 + SIGPIPE, the status of a `cat` that SIGPIPE
+ * ended. Deno ignores SIGPIPE, so the program exits with it itself, quietly.
+ */
+export const EXIT_BROKEN_PIPE = 141;
 
 /**
  * The exit status for an error that ends a CLI, and its one-line message.

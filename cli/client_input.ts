@@ -1,0 +1,70 @@
+/**
+ * The client's input: stdin cut into lines, a chunk's worth at a time, so that the cost of a
+ * line is a copy of its bytes and not a promise or stream round trip of its own.
+ *
+ * @module
+ */
+
+import { FrameDecoder } from "../lib/mod.ts";
+
+/** Options of {@linkcode inputBatches}. */
+export interface InputOptions {
+  /** Longest line taken, in bytes (`--max-frame`). */
+  maxFrame: number;
+  /** Settles when no more input is wanted (the server has gone): a pending read then ends. */
+  stop: Promise<unknown>;
+}
+
+/**
+ * The lines of `input`, in batches: every whole line of one read, then the unterminated last
+ * line at the end. A `\r` before the `\n` is dropped. Ends early, without error, once
+ * `options.stop` settles; throws the decoder's error for a line over `maxFrame`, after a batch of
+ * the lines before it.
+ *
+ * @example
+ * ```ts
+ * import { inputBatches } from "./client_input.ts";
+ * const input = ReadableStream.from([new TextEncoder().encode("a\nb\r\nc")]);
+ * for await (const lines of inputBatches(input, { maxFrame: 64, stop: new Promise(() => {}) })) {
+ *   console.log(lines.length); // 2, then 1
+ * }
+ * ```
+ */
+export async function* inputBatches(
+  input: ReadableStream<Uint8Array>,
+  options: InputOptions,
+): AsyncGenerator<Uint8Array[]> {
+  const decoder = new FrameDecoder({ framing: "line", maxFrame: options.maxFrame });
+  const reader = input.getReader();
+  // One cancel for the whole session, which ends a pending read as if the input had ended.
+  // (Racing every read against `stop` would hang one reaction per read on it.)
+  let stopped = false;
+  options.stop.then(() => {
+    stopped = true;
+    reader.cancel().catch(() => {});
+  });
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (stopped) return;
+      if (done) {
+        const last = decoder.end();
+        if (last !== undefined) yield [last];
+        return;
+      }
+      decoder.push(value);
+      const lines: Uint8Array[] = [];
+      let failure: unknown;
+      try {
+        for (let line; (line = decoder.next()) !== undefined;) lines.push(line);
+      } catch (error) {
+        // A line over the limit: the lines before it still go out.
+        failure = error;
+      }
+      if (lines.length > 0) yield lines;
+      if (failure !== undefined) throw failure;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * How a client session ended, put into an exit status and one line a user can act on.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError, FrameTooLargeError, type Framing } from "../lib/mod.ts";
+import { EXIT_FAILURE, EXIT_OK, EXIT_UNCONFIRMED, failureOf } from "./exit_codes.ts";
+
+/** What happened during a session, as {@linkcode outcomeOf} needs it. */
+export interface SessionFacts {
+  /** Whether replies were awaited (no `--no-reply`). */
+  reply: boolean;
+  /** The client's framing. */
+  framing: Framing;
+  /** The client's `--max-frame`. */
+  maxFrame: number;
+  /** Messages handed to the connection. */
+  sent: number;
+  /** Replies received. */
+  confirmed: number;
+  /** Set if the replies stopped before the client was done: `error` is absent for a clean close. */
+  repliesEnded?: { error?: unknown };
+  /** The replies stopped while input was still to be read. */
+  inputLeft: boolean;
+  /** Every message was sent and the write side closed before the replies stopped. */
+  halfClosed: boolean;
+  /** The first error of writing to the connection. */
+  sendError?: unknown;
+  /** A line of stdin the framing cannot carry: its number (from 1) and the error. */
+  badLine?: { number: number; error: unknown };
+}
+
+/** An exit status with what to print on stderr: an error line, or a note. */
+export interface Outcome {
+  status: number;
+  error?: string;
+  note?: string;
+}
+
+/** The note printed when the server hung up with nothing outstanding. */
+export const SERVER_CLOSED_NOTE = "server closed the connection";
+
+/**
+ * The exit status and message of a finished session.
+ *
+ * @example
+ * ```ts
+ * import { outcomeOf } from "./client_outcome.ts";
+ * const outcome = outcomeOf({
+ *   reply: true, framing: "length", maxFrame: 1024, sent: 2, confirmed: 2,
+ *   repliesEnded: {}, inputLeft: true, halfClosed: false,
+ * });
+ * console.log(outcome); // { status: 0, note: "server closed the connection" }
+ * ```
+ */
+export function outcomeOf(facts: SessionFacts): Outcome {
+  const { reply, sent, confirmed, repliesEnded, sendError } = facts;
+  const unconfirmed = reply ? sent - confirmed : 0;
+  if (facts.badLine !== undefined) {
+    const { number, error } = facts.badLine;
+    return {
+      status: EXIT_FAILURE,
+      error: `line ${number} of the input: ${failureOf(error).message} (${
+        linesBefore(number - 1, reply ? confirmed : undefined)
+      })`,
+    };
+  }
+  const failure = sendError ?? repliesEnded?.error;
+  if (unconfirmed === 0 && sendError === undefined && (reply || !facts.inputLeft)) {
+    if (failure !== undefined) return { status: EXIT_FAILURE, error: failureOf(failure).message };
+    return repliesEnded !== undefined && facts.inputLeft
+      ? { status: EXIT_OK, note: SERVER_CLOSED_NOTE }
+      : { status: EXIT_OK };
+  }
+  const reason = failure === undefined ? "the server closed the connection" : reasonOf(failure);
+  const count = reply ? String(unconfirmed) : "some";
+  const rest = facts.inputLeft ? "; the rest of the input was not sent" : "";
+  return {
+    status: EXIT_UNCONFIRMED,
+    error: `${reason}: ${count} of ${sent} messages were not confirmed${hintOf(facts)}${rest}`,
+  };
+}
+
+function linesBefore(count: number, answered: number | undefined): string {
+  if (count === 0) return "no line was sent before it";
+  const lines = count === 1 ? "the line before it was" : `the ${count} lines before it were`;
+  if (answered === undefined) return `${lines} sent`;
+  return answered === count ? `${lines} sent and answered` : `${lines} sent, ${answered} answered`;
+}
+
+function reasonOf(error: unknown): string {
+  const message = failureOf(error).message;
+  return error instanceof FrameTooLargeError ? `a reply was refused: ${message}` : message;
+}
+
+/** Why the replies may have stopped, when the facts point somewhere; else "". */
+function hintOf(facts: SessionFacts): string {
+  const error = facts.repliesEnded?.error;
+  if (error instanceof FrameTooLargeError) {
+    const text = facts.framing === "length" ? headerText(error.size) : undefined;
+    return text !== undefined
+      ? ` (its length header reads "${text}", which looks like text: does the server use ` +
+        `another --framing? this client uses length)`
+      : ` (the server's reply is larger than this client's --max-frame of ${facts.maxFrame} bytes)`;
+  }
+  if (!facts.reply || facts.confirmed > 0) return "";
+  const failure = facts.sendError ?? error;
+  if (failure !== undefined) {
+    // A server that hangs up on a connection without reading it resets it; one that read and
+    // then closed ends it cleanly. (duct's own --max-clients makes extra clients wait instead.)
+    return isReset(failure)
+      ? " (the server hung up without reading what was sent: did it crash, or does it refuse " +
+        "clients?)"
+      : "";
+  }
+  if (facts.repliesEnded === undefined) return "";
+  // The server read what was sent and answered none. After the client's end of input that is a
+  // server that never answers, or one that did not find a whole frame; before it, a server that
+  // refused the first frame.
+  return facts.halfClosed
+    ? ` (the server answered none: if it never answers (--reply none), use --no-reply; ` +
+      `else check that it uses --framing ${facts.framing} too)`
+    : ` (the server hung up before answering any: does it use --framing ${facts.framing} too?)`;
+}
+
+/** Whether `error` (or its cause, as the library wraps it) is the peer resetting the connection. */
+function isReset(error: unknown): boolean {
+  const cause = error instanceof ConnectionClosedError ? error.cause : error;
+  return cause instanceof Deno.errors.ConnectionReset || cause instanceof Deno.errors.BrokenPipe;
+}
+
+/** The four bytes of a length header announcing `size`, if they are printable ASCII. */
+function headerText(size: number): string | undefined {
+  const bytes = [size >>> 24, (size >>> 16) & 0xff, (size >>> 8) & 0xff, size & 0xff];
+  if (!bytes.every((byte) => byte >= 0x20 && byte < 0x7f)) return undefined;
+  return String.fromCharCode(...bytes);
+}

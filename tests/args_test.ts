@@ -1,0 +1,84 @@
+/**
+ * Tests of `cli/args.ts`, the command-line parsing both programs share, and of the values the
+ * server refuses through it.
+ *
+ * @module
+ */
+
+import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertOneLineError, runServer } from "./_cli.ts";
+import { parseArgs, parseBytes, parseSeconds, UsageError } from "../cli/args.ts";
+
+const OPTIONS = {
+  timeout: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+Deno.test("args: a negative value after its option is the option's value, not an option", () => {
+  const parsed = parseArgs(["--timeout", "-1", "x"], OPTIONS, { positionals: true });
+  assertEquals({ ...parsed.values }, { timeout: "-1" });
+  assertEquals(parsed.positionals, ["x"]);
+  assertEquals(parseArgs(["--timeout", "-.5"], OPTIONS).values.timeout, "-.5");
+  // Only after an option that takes a value, and not after "--".
+  assertEquals(
+    parseArgs(["--json", "--", "--timeout", "-1"], OPTIONS, { positionals: true }).positionals,
+    ["--timeout", "-1"],
+  );
+  assertThrows(() => parseArgs(["--json", "-1"], OPTIONS), UsageError);
+});
+
+Deno.test("args: negative sizes and times say the value must be positive", () => {
+  assertThrows(
+    () => parseBytes("-5", "--max-frame"),
+    UsageError,
+    '--max-frame must be a positive byte count, not "-5"',
+  );
+  assertThrows(
+    () => parseSeconds("-1", "--timeout"),
+    UsageError,
+    '--timeout must be 0 or more seconds, not "-1"',
+  );
+  assertEquals(parseSeconds("0", "--timeout"), 0);
+  for (const zero of ["0", "0.0001", "0.0"]) {
+    assertThrows(
+      () => parseSeconds(zero, "--idle-timeout", { positive: true }),
+      UsageError,
+      `--idle-timeout must be at least 0.001 seconds, not "${zero}"`,
+    );
+  }
+  assertEquals(parseSeconds("0.25", "--idle-timeout", { positive: true }), 250);
+});
+
+Deno.test("args: size units: K, KiB binary, KB decimal", () => {
+  assertEquals(parseBytes("64k", "--max-frame"), 65536);
+  assertEquals(parseBytes("64KiB", "--max-frame"), 65536);
+  assertEquals(parseBytes("64kb", "--max-frame"), 64000);
+  assertEquals(parseBytes("2M", "--max-frame"), 2 * 1024 * 1024);
+  assertEquals(parseBytes("2MB", "--max-frame"), 2_000_000);
+});
+
+Deno.test("args: the server refuses --idle-timeout 0 and negative values plainly", async () => {
+  const cases: [string[], string][] = [
+    [["--idle-timeout", "0"], '--idle-timeout must be at least 0.001 seconds, not "0"'],
+    [["--idle-timeout", "-1"], '--idle-timeout must be at least 0.001 seconds, not "-1"'],
+    [["--max-frame", "-5"], '--max-frame must be a positive byte count, not "-5"'],
+    [["--max-clients", "-2"], '--max-clients takes a whole number of at least 1, not "-2"'],
+  ];
+  for (const [args, text] of cases) {
+    const output = await runServer(args);
+    assertEquals(output.code, 64, `${args.join(" ")}: ${output.stderr}`);
+    assertOneLineError(output, "duct-server", text);
+  }
+});
+
+Deno.test("args: both programs' --help explain the size units", async () => {
+  for (const script of ["server", "client"] as const) {
+    const output = script === "server"
+      ? await runServer(["--help"])
+      : await (await import("./_cli.ts")).runClient(["--help"]);
+    assertEquals(output.code, 0);
+    for (const text of ["64k = 65536", "64kb = 64000"]) {
+      if (!output.stdout.includes(text)) throw new Error(`${script} --help lacks ${text}`);
+    }
+  }
+});

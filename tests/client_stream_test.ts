@@ -1,0 +1,118 @@
+/**
+ * Tests of `client.ts` on long streams and at its edges: bounded memory over a million piped
+ * lines, a stdout closed early, and the hint given when the replies stop.
+ *
+ * @module
+ */
+
+import { assertEquals, assertLessOrEqual, assertMatch } from "./_assert.ts";
+import { ACK, CLIENT_SCRIPT, IS_WINDOWS, runClient, Server } from "./_cli.ts";
+
+const NOT_LINUX = Deno.build.os !== "linux";
+
+/**
+ * Runs the client's `main` over `lines` piped lines (stdout discarded) under V8 `flags`, and
+ * resolves with its exit status and peak resident memory (VmHWM, read by the process itself as
+ * it exits, so that nothing after the peak is missed).
+ */
+async function peakOf(lines: number, args: string[], flags: string) {
+  const report = await Deno.makeTempFile({ prefix: "duct-hwm-" });
+  const code = `
+    import { main } from ${JSON.stringify(CLIENT_SCRIPT)};
+    const status = await main(Deno.args);
+    const hwm = /^VmHWM:\\s+(\\d+) kB/m.exec(Deno.readTextFileSync("/proc/self/status"))[1];
+    Deno.writeTextFileSync(${JSON.stringify(report)}, hwm);
+    Deno.exit(status);
+  `;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", `--v8-flags=${flags}`, code, "--", ...args],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    const encoder = new TextEncoder();
+    for (let start = 1; start <= lines; start += 10_000) {
+      const end = Math.min(start + 10_000, lines + 1);
+      const batch = Array.from({ length: end - start }, (_, i) => `${start + i}\n`).join("");
+      await writer.write(encoder.encode(batch));
+    }
+    await writer.close();
+    const { code: status, stderr } = await child.output();
+    const peak = Number(await Deno.readTextFile(report).catch(() => "0")) * 1024;
+    return { status, peak, stderr: new TextDecoder().decode(stderr) };
+  } finally {
+    await Deno.remove(report);
+  }
+}
+
+Deno.test({
+  name: "client: 1,000,000 piped lines under a 16 MiB heap cap; peak memory as for 10,000 lines",
+  ignore: NOT_LINUX,
+  async fn() {
+    await using server = await Server.start([], { json: false, env: { NO_COLOR: "1" } });
+    // The issue asks for a 64 MiB cap; 16 MiB is stricter. With a cap that large V8 lets garbage
+    // fill it before collecting, so the peak would measure V8's heap sizing and not the client;
+    // small young and old spaces keep the peak to what the client keeps alive.
+    const flags = "--max-old-space-size=16,--max-semi-space-size=1";
+    const small = await peakOf(10_000, ["--name", server.name], flags);
+    assertEquals(small.status, 0, small.stderr);
+    const large = await peakOf(1_000_000, ["--name", server.name], flags);
+    assertEquals(large.status, 0, large.stderr);
+    assertLessOrEqual(large.peak, small.peak * 1.5, `peaks: ${small.peak}, ${large.peak}`);
+  },
+});
+
+Deno.test({
+  name: "client: stdout closed early (| head -1): exit 141 quietly, as cat does",
+  ignore: IS_WINDOWS,
+  async fn() {
+    await using server = await Server.start();
+    const script = `seq 1 100000 | "$0" run -A "$1" --name "$2" 2>"$3" | head -1; ` +
+      `echo "\${PIPESTATUS[1]}"`;
+    const stderrFile = await Deno.makeTempFile({ prefix: "duct-epipe-" });
+    try {
+      const output = await new Deno.Command("bash", {
+        args: ["-c", script, Deno.execPath(), CLIENT_SCRIPT, server.name, stderrFile],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const lines = new TextDecoder().decode(output.stdout).split("\n");
+      assertEquals(lines.slice(0, 2), [`server: ${ACK}`, "141"]);
+      assertEquals(await Deno.readTextFile(stderrFile), "");
+    } finally {
+      await Deno.remove(stderrFile);
+    }
+  },
+});
+
+Deno.test("client: the hint names the likely cause when no reply comes", async (t) => {
+  await t.step("the client's own --max-frame refuses the server's ack", async () => {
+    await using server = await Server.start();
+    const output = await runClient(["--name", server.name, "--max-frame", "4", "hi"]);
+    assertEquals(output.code, 3);
+    assertMatch(
+      output.stderr,
+      /^duct-client: error: a reply was refused: frame of 29 bytes .*: 1 of 1 messages were not confirmed \(the server's reply is larger than this client's --max-frame of 4 bytes\)\n$/,
+    );
+  });
+  await t.step("a server that never answers (--reply none)", async () => {
+    await using server = await Server.start(["--reply", "none"]);
+    const output = await runClient(["--name", server.name, "hi"]);
+    assertEquals(output.code, 3);
+    assertMatch(
+      output.stderr,
+      /\(the server answered none: if it never answers \(--reply none\), use --no-reply;/,
+    );
+  });
+  await t.step("a length client against a line server: the header looks like text", async () => {
+    await using server = await Server.start(["--framing", "line"]);
+    const output = await runClient(["--name", server.name, "hello"]);
+    assertEquals(output.code, 3);
+    assertMatch(
+      output.stderr,
+      /\(its length header reads "Mess", which looks like text: does the server use another --framing\? this client uses length\)/,
+    );
+  });
+});
