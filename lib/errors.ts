@@ -115,3 +115,29 @@ export class Win32Error extends DuctError {
     this.code = code;
   }
 }
+
+/**
+ * A {@linkcode ReliableSender} gave up (no server came back within its timeout, or the server
+ * kept closing without confirming anything): `messages` are the ones never confirmed, oldest
+ * first, so that nothing is lost silently.
+ */
+export class UnconfirmedError extends DuctError {
+  /** The messages sent (or queued) but never confirmed, in their original order. */
+  readonly messages: Uint8Array[];
+
+  /**
+   * @example
+   * ```ts
+   * import { UnconfirmedError } from "./mod.ts";
+   * const error = new UnconfirmedError("no server came back", [new Uint8Array([104, 105])]);
+   * console.log(error.messages.length); // 1
+   * ```
+   */
+  constructor(reason: string, messages: Uint8Array[], options?: ErrorOptions) {
+    const count = messages.length;
+    super(`${reason}: ${count} ${count === 1 ? "message was" : "messages were"} never confirmed`, {
+      ...options,
+    });
+    this.messages = messages;
+  }
+}

@@ -44,9 +44,18 @@ export {
   InvalidNameError,
   PermissionDeniedError,
   ProtocolError,
+  UnconfirmedError,
   UnsafePathError,
   Win32Error,
 } from "./errors.ts";
+export {
+  type BreakInfo,
+  DEFAULT_WINDOW,
+  FRUITLESS_CONNECTIONS,
+  MAX_WINDOW_BYTES,
+  ReliableSender,
+  type ReliableSenderOptions,
+} from "./reliable_sender.ts";
 export {
   concat,
   DEFAULT_MAX_FRAME,
