@@ -13,11 +13,22 @@ import {
   DEFAULT_NAME,
   DuctError,
   encodeFrame,
+  type ReliableSender,
+  UnconfirmedError,
 } from "./lib/mod.ts";
-import { parseArgs, parseBytes, parseFraming, parseSeconds } from "./cli/args.ts";
+import {
+  parseArgs,
+  parseBytes,
+  parseCount,
+  parseFraming,
+  parseSeconds,
+  UsageError,
+} from "./cli/args.ts";
 import { EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, failureOf } from "./cli/exit_codes.ts";
 import { inputBatches } from "./cli/client_input.ts";
 import { outcomeOf } from "./cli/client_outcome.ts";
+import { gaveUp, reliableSession, unconfirmedLines } from "./cli/client_reconnect.ts";
+import { runList, runPing } from "./cli/client_list.ts";
 import { displayPayload, LineWriter, payloadFields, reportError } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
 import { runMain } from "./cli/main.ts";
@@ -28,7 +39,12 @@ export const PROMPT = "Enter a message to be sent to the server: ";
 /** Unsent bytes past which reading stdin pauses. */
 const SEND_HIGH_WATER = 1024 * 1024;
 
+/** Default `--window`: most messages kept unconfirmed with `--reconnect`. */
+const DEFAULT_WINDOW = 1000;
+
 const HELP = `Usage: ${PROGRAM} [options] [MESSAGE...]
+       ${PROGRAM} --list [--json]
+       ${PROGRAM} --ping [--name NAME] [--timeout SECS] [--json]
 
 Sends each MESSAGE to a duct server as one message, or else every line of stdin (prompting when
 stdin is a terminal), and prints each reply.
@@ -43,13 +59,21 @@ Options:
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
   --no-reply             send without waiting for replies (for servers that never answer)
+  --reconnect            when the connection breaks, reconnect (waiting up to --timeout) and
+                         send every message not yet answered again, in order: nothing is lost
+                         across a server restart, but a message may arrive twice
+  --window N             with --reconnect: most messages awaiting an answer; input is not read
+                         while this many are (default: ${DEFAULT_WINDOW}, and at most 16MiB of them)
+  --list                 list the endpoints reachable by plain name (Unix: live or stale)
+  --ping                 connect to NAME and print how long it took (exit 2 if nobody answers)
   --json                 print replies as JSON objects, one per line
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
 Exit status: 0 when every message was sent (and answered, unless --no-reply), also when the
 server then closed the connection first (a note says so); 2 if no server listens on NAME within
---timeout; 3 if the connection closed before every message was answered; 64 for a wrong command
+--timeout; 3 if the connection closed before every message was answered (with --reconnect: no
+server came back within --timeout, the error says how many were never answered); 64 for a wrong command
 line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat does; 1 for
 any other error, such as a message the framing cannot carry (positional messages are all
 checked before any is sent).`;
@@ -62,6 +86,9 @@ interface ClientOptions {
   reply: boolean;
   json: boolean;
   messages: string[];
+  reconnect: boolean;
+  window: number;
+  command?: "list" | "ping";
 }
 
 function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
@@ -72,11 +99,16 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     timeout: { type: "string" },
     "no-reply": { type: "boolean" },
     json: { type: "boolean" },
+    reconnect: { type: "boolean" },
+    window: { type: "string" },
+    list: { type: "boolean" },
+    ping: { type: "boolean" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean", short: "V" },
   }, { positionals: true });
   if (values.help) return "help";
   if (values.version) return "version";
+  checkCombinations(values, positionals);
   return {
     name: (values.name as string | undefined) ?? DEFAULT_NAME,
     framing: parseFraming(values.framing),
@@ -89,7 +121,35 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     reply: values["no-reply"] !== true,
     json: values.json === true,
     messages: positionals,
+    reconnect: values.reconnect === true,
+    window: values.window === undefined
+      ? DEFAULT_WINDOW
+      : parseCount(values.window as string, "--window"),
+    command: values.list ? "list" : values.ping ? "ping" : undefined,
   };
+}
+
+function checkCombinations(
+  values: Record<string, string | boolean | undefined>,
+  positionals: string[],
+): void {
+  if (values.reconnect && values["no-reply"]) {
+    throw new UsageError(
+      "--reconnect needs the server's replies to know what arrived: it cannot go with --no-reply",
+    );
+  }
+  if (values.window !== undefined && !values.reconnect) {
+    throw new UsageError("--window applies only with --reconnect");
+  }
+  if (values.list && values.ping) throw new UsageError("--list and --ping go one at a time");
+  const command = values.list ? "--list" : values.ping ? "--ping" : undefined;
+  if (command === undefined) return;
+  const allowed = command === "--list" ? ["list", "json"] : ["ping", "json", "name", "timeout"];
+  const extra = Object.keys(values).find((key) =>
+    values[key] !== undefined && !allowed.includes(key)
+  );
+  if (extra !== undefined) throw new UsageError(`${command} does not take --${extra}`);
+  if (positionals.length > 0) throw new UsageError(`${command} takes no MESSAGE`);
 }
 
 /** Counts sent and answered messages, and lets the sender wait for answers. */
@@ -177,23 +237,39 @@ class Output {
 
 const encoder = new TextEncoder();
 
-async function readReplies(conn: Connection, ledger: Ledger, out: Output, json: boolean) {
+/** Counts and prints each reply; resolves once it is written, or at once unless congested. */
+function replyPrinter(ledger: Ledger, out: Output, json: boolean) {
   const style = stylerFor(Deno.stdout);
+  return (reply: Uint8Array): Promise<void> => {
+    ledger.confirmed++;
+    const written = out.line(
+      json
+        ? JSON.stringify({ event: "reply", ...payloadFields(reply) })
+        : `${style("cyan", "server:")} ${displayPayload(reply)}`,
+    );
+    ledger.update();
+    return written;
+  };
+}
+
+async function readReplies(
+  conn: Connection,
+  ledger: Ledger,
+  show: ReturnType<typeof replyPrinter>,
+) {
   try {
-    for (let reply; (reply = await conn.receive()) !== null;) {
-      ledger.confirmed++;
-      const written = out.line(
-        json
-          ? JSON.stringify({ event: "reply", ...payloadFields(reply) })
-          : `${style("cyan", "server:")} ${displayPayload(reply)}`,
-      );
-      ledger.update();
-      await written;
-    }
+    for (let reply; (reply = await conn.receive()) !== null;) await show(reply);
     ledger.end();
   } catch (error) {
     ledger.end(error);
   }
+}
+
+/** With `--json`, lists on stdout the messages a failed `--reconnect` session never confirmed. */
+function reportUnconfirmed(sender: ReliableSender, out: Output, json: boolean): number | undefined {
+  if (sender.failure === undefined || sender.unconfirmed === 0) return undefined;
+  if (json) { for (const line of unconfirmedLines(sender.unconfirmedMessages())) out.line(line); }
+  return sender.unconfirmed;
 }
 
 /** Connects; on a terminal, says so once if the server is not there yet. */
@@ -235,6 +311,8 @@ function invalidMessage(messages: Uint8Array[], options: ClientOptions): string 
 }
 
 async function run(options: ClientOptions): Promise<number> {
+  if (options.command === "list") return await runList({ program: PROGRAM, json: options.json });
+  if (options.command === "ping") return await runPing({ ...options, program: PROGRAM });
   const messages = options.messages.map((message) => encoder.encode(message));
   const invalid = invalidMessage(messages, options);
   if (invalid !== undefined) return reportError(PROGRAM, invalid, EXIT_FAILURE);
@@ -248,10 +326,24 @@ async function run(options: ClientOptions): Promise<number> {
     Deno.exit(EXIT_INTERRUPTED);
   };
   if (interactive) Deno.addSignalListener("SIGINT", interrupted);
-  const replies = options.reply ? readReplies(conn, ledger, out, options.json) : undefined;
+  const show = replyPrinter(ledger, out, options.json);
+  const sender = options.reconnect
+    ? reliableSession(conn, { ...options, program: PROGRAM, onReply: show })
+    : undefined;
+  sender?.done.catch((error) => ledger.end(error));
+  const replies = options.reply && sender === undefined
+    ? readReplies(conn, ledger, show)
+    : undefined;
   let sendError: unknown;
   let lastSending: Promise<void> | undefined;
-  const send = (message: Uint8Array) => {
+  // Resolves once `message` is taken: with --reconnect, after waiting for room in the window.
+  const send = (message: Uint8Array): Promise<void> | undefined => {
+    if (sender !== undefined) {
+      ledger.sent++;
+      const taken = sender.hasRoom ? undefined : sender.send(message).catch(() => {});
+      if (taken === undefined) sender.send(message).catch(() => {});
+      return taken;
+    }
     const sending = conn.send(message);
     ledger.sent++;
     // Frames sent in one go share a promise: one handler per batch, not one per message.
@@ -259,6 +351,7 @@ async function run(options: ClientOptions): Promise<number> {
       lastSending = sending;
       sending.catch((error) => sendError ??= error);
     }
+    return undefined;
   };
   const stopped = () =>
     sendError !== undefined || ledger.ended !== undefined || out.error !== undefined;
@@ -267,7 +360,7 @@ async function run(options: ClientOptions): Promise<number> {
   let halfClosed = false;
   try {
     if (messages.length > 0) {
-      for (const message of messages) send(message);
+      for (const message of messages) await send(message);
     } else {
       const stop = Promise.race([ledger.whenEnded, out.whenFailed]);
       const input = inputBatches(Deno.stdin.readable, { maxFrame: options.maxFrame, stop });
@@ -285,7 +378,8 @@ async function run(options: ClientOptions): Promise<number> {
               badLine = { number, error };
               break batches;
             }
-            send(line);
+            const taken = send(line);
+            if (taken !== undefined) await taken;
             if (interactive && options.reply) {
               await ledger.settled();
               await out.lines.flush();
@@ -293,7 +387,9 @@ async function run(options: ClientOptions): Promise<number> {
             if (stopped()) break batches;
             if (interactive) await out.raw(PROMPT);
           }
-          if (conn.bufferedAmount > SEND_HIGH_WATER) await conn.flush().catch(() => {});
+          if (sender === undefined && conn.bufferedAmount > SEND_HIGH_WATER) {
+            await conn.flush().catch(() => {});
+          }
           if (stopped()) break;
         }
       } catch (error) {
@@ -303,15 +399,20 @@ async function run(options: ClientOptions): Promise<number> {
       }
       inputLeft = badLine === undefined && stopped();
     }
-    await conn.flush().catch(() => {});
-    if (!stopped()) {
+    if (sender !== undefined) {
+      if (!stopped()) await sender.end().catch(() => {});
+    } else {
+      await conn.flush().catch(() => {});
+    }
+    if (sender === undefined && !stopped()) {
       // Half-close where the transport can, so the server sees the end of input.
       await conn.closeWrite().catch(() => {});
       halfClosed = ledger.ended === undefined;
     }
     if (options.reply) await ledger.settled();
   } finally {
-    conn.abort();
+    if (sender !== undefined) sender.abort();
+    else conn.abort();
     await replies;
     await out.lines.flush();
     await out.endPromptLine();
@@ -321,6 +422,12 @@ async function run(options: ClientOptions): Promise<number> {
     // Whoever closed stdout wanted no more: end quietly, as `cat` does.
     if (out.error instanceof Deno.errors.BrokenPipe) return EXIT_BROKEN_PIPE;
     return reportError(PROGRAM, `cannot write to stdout: ${failureOf(out.error).message}`, 1);
+  }
+  const gone = sender !== undefined ? reportUnconfirmed(sender, out, options.json) : undefined;
+  if (gone !== undefined) await out.lines.flush();
+  if (ledger.ended?.error instanceof UnconfirmedError) {
+    const failed = gaveUp(ledger.ended.error, { sent: ledger.sent, inputLeft });
+    return reportError(PROGRAM, failed.error, failed.status);
   }
   const outcome = outcomeOf({
     reply: options.reply,

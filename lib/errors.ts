@@ -124,6 +124,8 @@ export class Win32Error extends DuctError {
 export class UnconfirmedError extends DuctError {
   /** The messages sent (or queued) but never confirmed, in their original order. */
   readonly messages: Uint8Array[];
+  /** Why the sender gave up, without the count (`no server came back on NAME within 5 s`). */
+  readonly reason: string;
 
   /**
    * @example
@@ -139,5 +141,6 @@ export class UnconfirmedError extends DuctError {
       ...options,
     });
     this.messages = messages;
+    this.reason = reason;
   }
 }

@@ -48,6 +48,7 @@ export {
   UnsafePathError,
   Win32Error,
 } from "./errors.ts";
+export { type EndpointInfo, type EndpointState, listEndpoints } from "./list.ts";
 export {
   type BreakInfo,
   DEFAULT_WINDOW,

@@ -87,6 +87,8 @@ export const TOKEN_USER_CLASS = 1;
 export const ERROR_SUCCESS = 0;
 /** `ERROR_FILE_NOT_FOUND`: no pipe of that name (no server). */
 export const ERROR_FILE_NOT_FOUND = 2;
+/** `ERROR_NO_MORE_FILES`: `FindNextFileW` has listed every entry. */
+export const ERROR_NO_MORE_FILES = 18;
 /** `ERROR_PATH_NOT_FOUND`. */
 export const ERROR_PATH_NOT_FOUND = 3;
 /** `ERROR_ACCESS_DENIED`: refused by the security descriptor, or first instance already exists. */
@@ -188,6 +190,16 @@ export const SA_DESCRIPTOR = 8;
 /** Offset of `SECURITY_ATTRIBUTES.bInheritHandle`. */
 export const SA_INHERIT = 16;
 
+/**
+ * `sizeof(WIN32_FIND_DATAW)`: dwFileAttributes, three FILETIMEs, nFileSizeHigh/Low, two reserved
+ * DWORDs, cFileName[MAX_PATH] and cAlternateFileName[14] (WCHARs).
+ */
+export const WIN32_FIND_DATAW_SIZE = 592;
+/** Offset of `WIN32_FIND_DATAW.cFileName`. */
+export const FIND_DATA_FILE_NAME = 44;
+/** `MAX_PATH`: the characters of `cFileName`, its NUL included. */
+export const FIND_DATA_FILE_NAME_CHARS = 260;
+
 // --- Symbol tables ----------------------------------------------------------------------------------
 
 const KERNEL32 = {
@@ -229,6 +241,9 @@ const KERNEL32 = {
   GetCurrentProcess: { parameters: [], result: "pointer" },
   SetConsoleCtrlHandler: { parameters: ["pointer", "i32"], result: "i32" },
   LocalFree: { parameters: ["pointer"], result: "pointer" },
+  FindFirstFileW: { parameters: ["buffer", "buffer"], result: "pointer" },
+  FindNextFileW: { parameters: ["pointer", "buffer"], result: "i32" },
+  FindClose: { parameters: ["pointer"], result: "i32" },
 } as const;
 
 const ADVAPI32 = {

@@ -1,0 +1,69 @@
+/**
+ * Listing the named pipes of the machine: `FindFirstFileW`/`FindNextFileW` on `\\.\pipe\*`.
+ *
+ * @module
+ */
+
+import type { EndpointInfo } from "./list.ts";
+import { PIPE_PREFIX } from "./endpoint.ts";
+import { win32Error } from "./win32_errors.ts";
+import {
+  ERROR_FILE_NOT_FOUND,
+  ERROR_NO_MORE_FILES,
+  FIND_DATA_FILE_NAME,
+  FIND_DATA_FILE_NAME_CHARS,
+  isInvalidHandle,
+  kernel32Symbols,
+  wideString,
+  WIN32_FIND_DATAW_SIZE,
+} from "./win32_ffi.ts";
+
+/**
+ * Every named pipe on the machine, sorted by name, in the order of {@linkcode EndpointInfo}.
+ *
+ * @throws {Win32Error} if the pipe directory cannot be read.
+ *
+ * @example
+ * ```ts ignore
+ * import { listPipes } from "./win32_list.ts";
+ * console.log(listPipes().map((pipe) => pipe.name));
+ * ```
+ */
+export function listPipes(): EndpointInfo[] {
+  const kernel32 = kernel32Symbols();
+  const data = new Uint8Array(WIN32_FIND_DATAW_SIZE);
+  const handle = kernel32.FindFirstFileW(wideString(`${PIPE_PREFIX}*`), data);
+  if (isInvalidHandle(handle)) {
+    const error = kernel32.GetLastError();
+    if (error === ERROR_FILE_NOT_FOUND || error === ERROR_NO_MORE_FILES) return [];
+    throw win32Error(error, `cannot list the pipes in ${PIPE_PREFIX}`);
+  }
+  const names: string[] = [];
+  try {
+    do names.push(fileName(data)); while (kernel32.FindNextFileW(handle, data));
+    const error = kernel32.GetLastError();
+    if (error !== ERROR_NO_MORE_FILES) {
+      throw win32Error(error, `cannot list the pipes in ${PIPE_PREFIX}`);
+    }
+  } finally {
+    kernel32.FindClose(handle);
+  }
+  names.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  return names.map((name) => ({
+    name,
+    path: PIPE_PREFIX + name,
+    state: "live",
+    plainName: !name.includes("\\"),
+  }));
+}
+
+// `cFileName`: NUL-terminated UTF-16.
+function fileName(data: Uint8Array): string {
+  const chars = new Uint16Array(
+    data.buffer,
+    data.byteOffset + FIND_DATA_FILE_NAME,
+    FIND_DATA_FILE_NAME_CHARS,
+  );
+  const end = chars.indexOf(0);
+  return String.fromCharCode(...chars.subarray(0, end < 0 ? chars.length : end));
+}
