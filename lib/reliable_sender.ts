@@ -206,10 +206,11 @@ export class ReliableSender {
 
   #write(conn: Connection, payload: Uint8Array): void {
     const sending = conn.send(payload);
-    // Frames sent in one go share a promise: one handler per batch.
+    // A failed write is left to the reader, which still takes in the replies already received
+    // (fewer duplicates) and then sees the connection end. Frames sent in one go share a promise.
     if (sending !== this.#lastSend) {
       this.#lastSend = sending;
-      sending.catch((error) => this.#broken(conn, error));
+      sending.catch(ignore);
     }
   }
 

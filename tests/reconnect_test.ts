@@ -1,0 +1,137 @@
+/**
+ * `client.ts --reconnect`: 10,000 piped lines reach the servers' combined output while the
+ * server is killed and restarted, each break's duplicates shown; a server that never comes back
+ * makes the client exit 3 with the exact count; `--no-reply` is refused. Unix and Windows (Wine).
+ */
+
+import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import { ClientProcess, ServerProcess } from "./_hardening.ts";
+import { runClient, uniqueName } from "./_cli.ts";
+
+const LINES = 10_000;
+const WINDOW = 1000;
+
+/** Each message text a server printed, as numbers, in order. */
+function printed(server: ServerProcess): number[] {
+  return server.events.filter((e) => e.event === "message").map((e) => Number(e.text));
+}
+
+function lines(from: number, to: number): string {
+  let text = "";
+  for (let i = from; i <= to; i++) text += `${i}\n`;
+  return text;
+}
+
+Deno.test("--reconnect: 10,000 lines survive 3 SIGKILLs and a SIGTERM of the server; only the last window before a break repeats", async () => {
+  const name = uniqueName("rc");
+  // Kill the server once this many distinct lines have been printed in all, with more in flight.
+  const breaks: { after: number; signal: Deno.Signal }[] = [
+    { after: 2000, signal: "SIGKILL" },
+    { after: 4500, signal: "SIGKILL" },
+    // On Windows Deno's SIGTERM terminates the process as SIGKILL does.
+    { after: 6500, signal: "SIGTERM" },
+    { after: 8500, signal: "SIGKILL" },
+  ];
+  const servers: ServerProcess[] = [];
+  const highest = () => Math.max(0, ...servers.flatMap(printed));
+  const client = new ClientProcess([
+    "--name",
+    name,
+    "--reconnect",
+    "--timeout",
+    "60",
+    "--json",
+  ]);
+  try {
+    let written = 0;
+    for (const { after, signal } of breaks) {
+      const server = await ServerProcess.start(["--name", name]);
+      servers.push(server);
+      // Ahead of the kill, so that messages are in flight when it comes.
+      const upTo = Math.min(after + 1500, LINES);
+      await client.write(lines(written + 1, upTo));
+      written = upTo;
+      await server.until(() => highest() >= after, `line ${after} to be printed`);
+      server.kill(signal);
+      await server.status;
+    }
+    const last = await ServerProcess.start(["--name", name]);
+    servers.push(last);
+    await client.write(lines(written + 1, LINES));
+    await client.closeStdin();
+    const status = await client.status;
+    assertEquals(status.code, 0, client.stderr);
+    await last.stop();
+
+    // Each server printed one unbroken run; each run starts at most a window before the end of
+    // the previous one (the replayed, possibly duplicated, messages), and never after it.
+    const runs = servers.map(printed);
+    let end = 0;
+    const duplicates: number[] = [];
+    for (const [index, run] of runs.entries()) {
+      assert(run.length > 0, `server ${index + 1} printed nothing`);
+      run.forEach((value, i) => assertEquals(value, run[0] + i, `server ${index + 1} skipped`));
+      assert(run[0] <= end + 1, `server ${index + 1} starts at ${run[0]}, after ${end}: lost`);
+      assert(run[0] > end - WINDOW, `server ${index + 1} replayed more than the window`);
+      duplicates.push(Math.max(0, end - run[0] + 1));
+      end = Math.max(end, run.at(-1)!);
+    }
+    assertEquals(end, LINES);
+    // At least once, not exactly once: the duplicates at each break are reported, not hidden.
+    console.log(`duplicates at each break: ${duplicates.slice(1).join(", ")}`);
+    const replies = client.stdout.split("\n").filter((line) => line.includes('"reply"'));
+    assertEquals(replies.length, LINES);
+    const reconnects = client.stderr.match(/reconnecting \(waiting up to 60 s for a server\)/g);
+    assertEquals(reconnects?.length, breaks.length, client.stderr);
+    assertEquals(client.stderr.match(/reconnected to /g)?.length, breaks.length);
+  } finally {
+    await client[Symbol.asyncDispose]();
+    for (const server of servers) await server.stop();
+  }
+});
+
+Deno.test("--reconnect: no server comes back within --timeout: exit 3, the exact count, and --json lists them", async () => {
+  const name = uniqueName("rc-gone");
+  const server = await ServerProcess.start(["--name", name]);
+  const client = new ClientProcess(["--name", name, "--reconnect", "--timeout", "1", "--json"]);
+  try {
+    await client.write(lines(1, 10));
+    const answered = () => client.stdout.split('"event":"reply"').length - 1;
+    await client.until(() => answered() === 10, "10 replies");
+    server.kill("SIGKILL");
+    await server.status;
+    // Never delivered anywhere: the server is gone for good.
+    await client.write(lines(11, 15));
+    await client.closeStdin();
+    const status = await client.status;
+    assertEquals(status.code, 3, client.stderr);
+    assertStringIncludes(
+      client.stderr,
+      `no server came back on ${name} within 1 s: 5 of 15 messages were never confirmed`,
+    );
+    const unconfirmed = client.stdout.split("\n").filter((line) => line.includes("unconfirmed"))
+      .map((line) => JSON.parse(line));
+    assertEquals(
+      unconfirmed,
+      ["11", "12", "13", "14", "15"].map((text) => ({
+        event: "unconfirmed",
+        text,
+      })),
+    );
+  } finally {
+    await client[Symbol.asyncDispose]();
+    await server.stop();
+  }
+});
+
+Deno.test("--reconnect with --no-reply is a usage error; --window needs --reconnect", async () => {
+  const refused = await runClient(["--reconnect", "--no-reply", "x"]);
+  assertEquals(refused.code, 64);
+  assertStringIncludes(refused.stderr, "--reconnect needs the server's replies");
+  const window = await runClient(["--window", "5", "x"]);
+  assertEquals(window.code, 64);
+  assertStringIncludes(window.stderr, "--window applies only with --reconnect");
+  const zero = await runClient(["--reconnect", "--window", "0", "x"]);
+  assertEquals(zero.code, 64);
+  assertStringIncludes(zero.stderr, "--window takes a whole number of at least 1");
+});
