@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import { ClientProcess, ServerProcess } from "./_hardening.ts";
-import { runClient, uniqueName } from "./_cli.ts";
+import { LIB_URL, Proc, runClient, Server, uniqueName } from "./_cli.ts";
 
 const LINES = 10_000;
 const WINDOW = 1000;
@@ -134,4 +134,21 @@ Deno.test("--reconnect with --no-reply is a usage error; --window needs --reconn
   const zero = await runClient(["--reconnect", "--window", "0", "x"]);
   assertEquals(zero.code, 64);
   assertStringIncludes(zero.stderr, "--window takes a whole number of at least 1");
+});
+
+Deno.test("readme: the ReliableSender example runs as printed against an echo server", async () => {
+  const readme = (await Deno.readTextFile(new URL("../README.md", import.meta.url)))
+    .replaceAll("\r\n", "\n");
+  const section = readme.indexOf("\n### Reliable sending across restarts");
+  const start = readme.indexOf("```ts\n", section);
+  assert(section >= 0 && start >= 0, "the README's ReliableSender example is where expected");
+  const code = readme.slice(start + "```ts\n".length, readme.indexOf("```", start + 5));
+  await using server = await Server.start(["--reply", "echo"]);
+  const program = code.replace('"./lib/mod.ts"', JSON.stringify(LIB_URL))
+    .replace('"collector"', JSON.stringify(server.name));
+  await using proc = Proc.eval(program);
+  const output = await proc.output();
+  assertEquals(output.code, 0, output.stderr);
+  await server.waitForCount("message", 3);
+  assertEquals(server.eventsOf("message").map((e) => e.text), ["one", "two", "three"]);
 });
