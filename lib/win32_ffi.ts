@@ -97,6 +97,8 @@ export const ERROR_ACCESS_DENIED = 5;
 export const ERROR_INVALID_HANDLE = 6;
 /** `ERROR_NOT_ENOUGH_MEMORY`. */
 export const ERROR_NOT_ENOUGH_MEMORY = 8;
+/** `ERROR_BAD_DEV_TYPE`: the device cannot do that (Wine's answer to listing `\\.\pipe\`). */
+export const ERROR_BAD_DEV_TYPE = 66;
 /** `ERROR_INVALID_PARAMETER`. */
 export const ERROR_INVALID_PARAMETER = 87;
 /** `ERROR_BROKEN_PIPE`: the other end closed. */

@@ -8,6 +8,7 @@ import type { EndpointInfo } from "./list.ts";
 import { PIPE_PREFIX } from "./endpoint.ts";
 import { win32Error } from "./win32_errors.ts";
 import {
+  ERROR_BAD_DEV_TYPE,
   ERROR_FILE_NOT_FOUND,
   ERROR_NO_MORE_FILES,
   FIND_DATA_FILE_NAME,
@@ -21,7 +22,8 @@ import {
 /**
  * Every named pipe on the machine, sorted by name, in the order of {@linkcode EndpointInfo}.
  *
- * @throws {Win32Error} if the pipe directory cannot be read.
+ * @throws {Win32Error} if the pipe directory cannot be read (under Wine, which cannot list it,
+ * with `ERROR_BAD_DEV_TYPE`).
  *
  * @example
  * ```ts ignore
@@ -36,6 +38,13 @@ export function listPipes(): EndpointInfo[] {
   if (isInvalidHandle(handle)) {
     const error = kernel32.GetLastError();
     if (error === ERROR_FILE_NOT_FOUND || error === ERROR_NO_MORE_FILES) return [];
+    if (error === ERROR_BAD_DEV_TYPE) {
+      throw win32Error(
+        error,
+        `cannot list the pipes in ${PIPE_PREFIX}: this system does not list its pipe directory ` +
+          "(Wine does not); check one name with --ping --name NAME",
+      );
+    }
     throw win32Error(error, `cannot list the pipes in ${PIPE_PREFIX}`);
   }
   const names: string[] = [];
