@@ -196,12 +196,13 @@ async function run(options: ClientOptions): Promise<number> {
         await ledger.settled();
         await out.flush();
       } else if (conn.bufferedAmount > SEND_HIGH_WATER) {
-        await conn.flush().catch(() => {});
+        // A failed write surfaces here or in the next send (`send` settles once accepted).
+        await conn.flush().catch((error) => sendError ??= error);
       }
       if (sendError !== undefined || ledger.ended !== undefined) break;
     }
     cutShort = ledger.ended !== undefined;
-    await conn.flush().catch(() => {});
+    await conn.flush().catch((error) => sendError ??= error);
     if (sendError === undefined && ledger.ended === undefined) {
       // Half-close where the transport can, so the server sees the end of input.
       await conn.closeWrite().catch(() => {});

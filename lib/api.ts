@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Connection } from "./connection.ts";
+import { Connection, DEFAULT_HIGH_WATER_MARK } from "./connection.ts";
 import { DEFAULT_NAME, type Endpoint, resolveEndpoint } from "./endpoint.ts";
 import { DEFAULT_MAX_FRAME, type Framing } from "./framing.ts";
 import type { ByteListener, Transport } from "./transport.ts";
@@ -20,6 +20,11 @@ export interface EndpointOptions {
   framing?: Framing;
   /** Largest frame payload in bytes. Default 16 MiB. */
   maxFrame?: number;
+  /**
+   * Unsent bytes per connection up to which `send` settles at once; past it, `send` waits until
+   * the connection has written enough to be back at the mark (backpressure). Default 1 MiB.
+   */
+  highWaterMark?: number;
 }
 
 /** Options of {@linkcode listen}. */
@@ -84,13 +89,14 @@ export async function platformTransport(): Promise<Transport> {
 export async function listen(options: ListenOptions = {}): Promise<Listener> {
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
+  const connOptions = connectionOptions(options, transport);
   const raw = await transport.listen({
     name: endpoint.name,
     path: endpoint.path,
     allowOthers: options.allowOthers,
     maxClients: options.maxClients,
   });
-  return createListener(raw, endpoint, connectionOptions(options, transport));
+  return createListener(raw, endpoint, connOptions);
 }
 
 /**
@@ -110,20 +116,26 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
 export async function connect(options: ConnectOptions = {}): Promise<Connection> {
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
+  const connOptions = connectionOptions(options, transport);
   const raw = await transport.connect({
     name: endpoint.name,
     path: endpoint.path,
     timeout: options.timeout ?? DEFAULT_CONNECT_TIMEOUT,
     signal: options.signal,
   });
-  return new Connection(raw, connectionOptions(options, transport));
+  return new Connection(raw, connOptions);
 }
 
 function connectionOptions(options: EndpointOptions, transport: Transport) {
   const framing = options.framing ?? "length";
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 0) {
+    throw new RangeError(`highWaterMark must be a whole number of bytes, not ${highWaterMark}`);
+  }
   return {
     framing,
     maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
+    highWaterMark,
     writePerFrame: transport.messageMode && framing !== "length",
   };
 }

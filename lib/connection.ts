@@ -27,8 +27,8 @@ const READ_MAX = 256 * 1024;
 const RUN_SIZE = 64 * 1024;
 /** Bytes of the `length` framing's header. */
 const HEADER_BYTES = 4;
-/** Unsent bytes past which `writable` waits for the transport (backpressure). */
-const WRITABLE_HIGH_WATER = 1024 * 1024;
+/** Default unsent bytes past which `send` waits for the transport (backpressure). */
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 /** Frames at least this large are written from the caller's buffer instead of being copied. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -38,6 +38,11 @@ export interface ConnectionOptions {
   framing?: Framing;
   /** Largest payload in bytes, both directions. Default 16 MiB. */
   maxFrame?: number;
+  /**
+   * Unsent bytes up to which `send` settles at once; past it, `send` settles once the buffer has
+   * drained to it. Default 1 MiB.
+   */
+  highWaterMark?: number;
   /**
    * Write each frame with its own write (message-mode pipes in delimiter framings), so that a
    * classic peer reading one message at a time gets exactly one frame per read.
@@ -54,9 +59,8 @@ interface Batch {
   // `run[runStart, runUsed)` holds bytes not yet moved into `parts`.
   runStart: number;
   runUsed: number;
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  // Made only for a frame written from the caller's buffer: settles once the batch is written.
+  written: PromiseWithResolvers<void> | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -77,13 +81,21 @@ export class Connection implements AsyncDisposable {
   readonly #options: Required<ConnectionOptions>;
   readonly #decoder: FrameDecoder;
   #batch: Batch | undefined;
-  // Settles once the newest batch is written: what `flush` waits for.
-  #tail: Promise<void> = Promise.resolve();
+  // Made by `flush` or `close` while writes are under way: settles once they are all done.
+  #idle: PromiseWithResolvers<void> | undefined;
   #writeClosed = false;
   #last: Uint8Array | undefined;
+  // A write loop is queued or running; `#started` once it runs.
   #flushing = false;
+  #started = false;
+  // The timer of a write deferred while received frames are being answered (see `send`).
+  #deferred: ReturnType<typeof setTimeout> | undefined;
   #pendingBytes = 0;
   #writeError: unknown;
+  // Whether a rejected promise has already told the caller about `#writeError`.
+  #errorReported = false;
+  // Settles the sends waiting for `bufferedAmount` to come down to the high-water mark.
+  #drain: PromiseWithResolvers<void> | undefined;
   #ended = false;
   #closed = false;
   #reading: Promise<void> | undefined;
@@ -102,6 +114,7 @@ export class Connection implements AsyncDisposable {
     this.#options = {
       framing: options.framing ?? "length",
       maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
+      highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       writePerFrame: options.writePerFrame ?? false,
     };
     this.#decoder = new FrameDecoder(this.#options);
@@ -118,9 +131,15 @@ export class Connection implements AsyncDisposable {
   }
 
   /**
-   * Sends one frame. Calls made without awaiting go out in call order, merged into few writes;
-   * the promise settles once the frame's bytes are written. A `Uint8Array` of 16 KiB or more is
-   * written without copying: leave it unchanged until the promise settles.
+   * Sends one frame. Frames go out in call order, those sent close together merged into few
+   * writes. The promise settles once the frame is accepted, not written: at once while
+   * {@linkcode Connection.bufferedAmount} is at most `highWaterMark` (1 MiB by default), else
+   * once it has drained to that mark. A `Uint8Array` of 16 KiB or more is written from your
+   * buffer without copying, so its promise settles only once it is written: leave it unchanged
+   * until then. Use {@linkcode Connection.flush} to wait until everything is written.
+   *
+   * A write that fails rejects every later `send`, `flush` and `closeWrite`, and `close` too
+   * unless a rejected promise has already carried the error.
    *
    * @throws {FrameTooLargeError} if the payload exceeds `maxFrame`.
    * @throws {InvalidFrameError} if the payload holds the delimiter of `line` or `nul` framing.
@@ -129,7 +148,7 @@ export class Connection implements AsyncDisposable {
     if (this.#closed || this.#writeClosed) {
       return Promise.reject(new ConnectionClosedError("cannot send: the connection is closed"));
     }
-    if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
+    if (this.#writeError !== undefined) return this.#failed();
     const payload = typeof message === "string" ? encoder.encode(message) : message;
     const { framing, maxFrame, writePerFrame } = this.#options;
     // Validate before touching the batch: a refused frame leaves no trace.
@@ -148,8 +167,8 @@ export class Connection implements AsyncDisposable {
     let batch = this.#batch;
     if (batch === undefined) {
       batch = this.#batch = newBatch();
-      this.#tail = batch.promise;
     }
+    let lent = false;
     if (parts === undefined) {
       // The `length` header (see `encodeFrame`), written in place instead of allocated.
       const run = this.#reserve(batch, HEADER_BYTES);
@@ -160,7 +179,7 @@ export class Connection implements AsyncDisposable {
       run[at + 2] = (size >>> 8) & 0xff;
       run[at + 3] = size & 0xff;
       batch.runUsed += HEADER_BYTES;
-      this.#append(batch, payload);
+      lent = this.#append(batch, payload);
       this.#pendingBytes += HEADER_BYTES + size;
     } else if (writePerFrame) {
       closeRun(batch);
@@ -169,16 +188,27 @@ export class Connection implements AsyncDisposable {
       this.#pendingBytes += frame.length;
     } else {
       for (const part of parts) {
-        this.#append(batch, part);
+        lent = this.#append(batch, part) || lent;
         this.#pendingBytes += part.length;
       }
     }
     if (!this.#flushing) {
       this.#flushing = true;
-      // Let the current task queue more frames before the first write.
-      queueMicrotask(() => this.#flush());
+      if (this.#decoder.buffered > 0 && this.#reading === undefined) {
+        // Frames already received are still being answered: write once the caller has taken
+        // them all (see `receive`), so that answers to one read share writes, or after a timer
+        // if it stops receiving.
+        this.#deferred = setTimeout(this.#startFlush, 0);
+      } else {
+        // Let the current task queue more frames before the first write.
+        queueMicrotask(this.#startFlush);
+      }
+    } else if (this.#deferred !== undefined && this.#pendingBytes > this.#options.highWaterMark) {
+      this.#startFlush();
     }
-    return batch.promise;
+    if (lent) return (batch.written ??= settlement()).promise;
+    if (this.#pendingBytes <= this.#options.highWaterMark) return RESOLVED;
+    return (this.#drain ??= settlement()).promise;
   }
 
   /**
@@ -197,7 +227,8 @@ export class Connection implements AsyncDisposable {
         return last ?? null;
       }
       if (this.#reading === undefined) {
-        this.#reading = this.#fill().finally(() => this.#reading = undefined);
+        if (this.#deferred !== undefined) this.#startFlush();
+        this.#reading = this.#fill();
       }
       await this.#reading;
     }
@@ -217,40 +248,38 @@ export class Connection implements AsyncDisposable {
   /** A stream each chunk of which is sent as one frame; closing it half-closes the connection. */
   get writable(): WritableStream<Uint8Array | string> {
     return this.#writable ??= new WritableStream<Uint8Array | string>({
-      // Not awaiting each frame lets back-to-back writes share one write; a failure still
-      // surfaces in the next write or in close.
-      write: (chunk) => {
-        const sent = this.send(chunk);
-        return this.#pendingBytes > WRITABLE_HIGH_WATER ? sent : undefined;
-      },
+      // `send` settles at once below the high-water mark, so back-to-back chunks share writes.
+      write: (chunk) => this.send(chunk),
       close: () => this.closeWrite(),
       abort: () => this.close(),
     });
   }
 
-  /** Waits until every frame sent so far is written. */
+  /**
+   * Waits until every frame sent so far is written; rejects if a write failed (then some frames
+   * were not delivered).
+   */
   async flush(): Promise<void> {
-    for (let tail = this.#tail;; tail = this.#tail) {
-      await tail;
-      if (tail === this.#tail) return;
-    }
+    if (this.#deferred !== undefined) this.#startFlush();
+    await this.#settled();
+    if (this.#writeError !== undefined) return this.#failed();
   }
 
-  /** Sends every pending frame, then tells the peer that nothing more will come. */
+  /** Writes every pending frame, then tells the peer that nothing more will come. */
   async closeWrite(): Promise<void> {
-    await this.#drained();
+    await this.flush();
     this.#writeClosed = true;
     await this.#conn.closeWrite();
   }
 
-  /** Sends every pending frame that can still be sent, then releases the connection. */
+  /**
+   * Writes every pending frame, then releases the connection. Rejects, once the connection is
+   * released, if a write failed and no earlier rejection carried that error.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
-    try {
-      await this.#drained();
-    } catch {
-      // The peer is gone; nothing more can be delivered.
-    }
+    if (this.#deferred !== undefined) this.#startFlush();
+    await this.#settled();
     this.#closed = true;
     this.#ended = true;
     try {
@@ -258,6 +287,7 @@ export class Connection implements AsyncDisposable {
     } catch {
       // Already closed by the transport.
     }
+    if (this.#writeError !== undefined && !this.#errorReported) await this.#failed();
   }
 
   /** Closes the connection now, without waiting for pending frames. */
@@ -277,9 +307,14 @@ export class Connection implements AsyncDisposable {
     return this.close();
   }
 
-  async #drained(): Promise<void> {
-    await this.flush();
-    if (this.#writeError !== undefined) throw this.#writeError;
+  // Waits until every batch so far is written or has failed.
+  async #settled(): Promise<void> {
+    if (this.#flushing) await (this.#idle ??= settlement()).promise;
+  }
+
+  #failed(): Promise<never> {
+    this.#errorReported = true;
+    return Promise.reject(this.#writeError);
   }
 
   async #fill(): Promise<void> {
@@ -308,6 +343,9 @@ export class Connection implements AsyncDisposable {
     } catch (error) {
       if (this.#closed) count = null;
       else throw error;
+    } finally {
+      // After the first await, so `receive` has stored the promise this clears.
+      this.#reading = undefined;
     }
     if (count === null) {
       this.#ended = true;
@@ -320,15 +358,17 @@ export class Connection implements AsyncDisposable {
     this.#decoder.push(count === buffer.length ? buffer : buffer.subarray(0, count));
   }
 
-  // Copies a small piece into the batch's run, or adds a large one as a write of its own.
-  #append(batch: Batch, part: Uint8Array): void {
+  // Copies a small piece into the batch's run, or adds a large one as a write of its own (and
+  // then returns true: the caller's buffer is in use until the batch is written).
+  #append(batch: Batch, part: Uint8Array): boolean {
     if (part.length >= COPY_LIMIT) {
       closeRun(batch);
       batch.parts.push(part);
-      return;
+      return true;
     }
     this.#reserve(batch, part.length).set(part, batch.runUsed);
     batch.runUsed += part.length;
+    return false;
   }
 
   // The batch's run, with room for `size` more bytes (`size` ≤ COPY_LIMIT < RUN_SIZE).
@@ -341,6 +381,16 @@ export class Connection implements AsyncDisposable {
     return batch.run;
   }
 
+  // Starts writing now (once), whether it was deferred or queued.
+  readonly #startFlush = (): void => {
+    if (this.#deferred !== undefined) {
+      clearTimeout(this.#deferred);
+      this.#deferred = undefined;
+    } else if (this.#batch === undefined || this.#started) return;
+    this.#started = true;
+    this.#flush();
+  };
+
   async #flush(): Promise<void> {
     while (this.#batch !== undefined) {
       const batch = this.#batch;
@@ -350,31 +400,49 @@ export class Connection implements AsyncDisposable {
         for (const part of batch.parts) {
           await writeAll(this.#conn, part);
           this.#pendingBytes -= part.length;
+          if (this.#drain !== undefined && this.#pendingBytes <= this.#options.highWaterMark) {
+            this.#drain.resolve();
+            this.#drain = undefined;
+          }
         }
         // Written: the run buffer can carry the next batch.
         this.#spare ??= batch.run;
-        batch.resolve();
+        batch.written?.resolve();
       } catch (error) {
         this.#writeError = this.#closed
           ? new ConnectionClosedError("cannot send: the connection is closed")
           : error;
-        batch.reject(this.#writeError);
-        (this.#batch as Batch | undefined)?.reject(this.#writeError);
+        const next = this.#batch as Batch | undefined;
+        // Senders still waiting learn of the failure; `close` then need not report it again.
+        if (batch.written || next?.written || this.#drain) this.#errorReported = true;
+        batch.written?.reject(this.#writeError);
+        next?.written?.reject(this.#writeError);
+        this.#drain?.reject(this.#writeError);
+        this.#drain = undefined;
         this.#batch = undefined;
       }
     }
     this.#flushing = false;
+    this.#started = false;
+    this.#idle?.resolve();
+    this.#idle = undefined;
   }
 }
 
 // One shared handler instead of a new closure per batch.
 const ignore = () => {};
+// What `send` returns for a frame accepted at once: no promise per frame.
+const RESOLVED = Promise.resolve();
 
 function newBatch(): Batch {
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  return { parts: [], run: undefined, runStart: 0, runUsed: 0, written: undefined };
+}
+
+function settlement(): PromiseWithResolvers<void> {
+  const settled = Promise.withResolvers<void>();
   // A sender that does not await must not see an unhandled rejection.
-  promise.catch(ignore);
-  return { parts: [], run: undefined, runStart: 0, runUsed: 0, promise, resolve, reject };
+  settled.promise.catch(ignore);
+  return settled;
 }
 
 // Moves the bytes copied into the run so far into the batch's writes.

@@ -20,6 +20,13 @@ export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 export const MAX_LENGTH_HEADER = 0xffff_ffff;
 
 const HEADER_BYTES = 4;
+/**
+ * Frames up to this size are copied into a shared block (see `#take`) instead of each getting a
+ * buffer of its own: allocating a buffer costs four times as much as the copy of a 64 B frame.
+ */
+const SMALL_FRAME = 1024;
+/** Size of that block; a frame kept by the caller keeps at most this much memory alive. */
+const SMALL_BLOCK = 16 * 1024;
 /** A large frame gets its own buffer once 1/8 of it has arrived (see `directTarget`). */
 const DIRECT_RESERVE_RATIO = 8;
 const LF = 0x0a;
@@ -127,6 +134,9 @@ export class FrameDecoder {
   // While it is set, every buffered byte is in it and `#chunks` is empty.
   #direct: Uint8Array | undefined;
   #directFilled = 0;
+  // Small frames are copied into `#block` one after the other, from `#blockUsed` on.
+  #block: Uint8Array | undefined;
+  #blockUsed = 0;
 
   static {
     directTarget = (decoder, minimum) => decoder.#directTarget(minimum);
@@ -262,12 +272,27 @@ export class FrameDecoder {
     if (size === 0) return new Uint8Array(0);
     const first = this.#chunks[0];
     if (first.length - this.#offset >= size) {
-      // Copy so the frame does not pin the whole (possibly large) input chunk.
-      const frame = first.slice(this.#offset, this.#offset + size);
+      // Copy so the frame does not pin the whole (possibly large) input chunk, and so the input
+      // buffer can take the next read.
+      const from = first.subarray(this.#offset, this.#offset + size);
+      const frame = size <= SMALL_FRAME ? this.#small(size) : undefined;
       this.#skip(size);
+      if (frame === undefined) return from.slice();
+      frame.set(from);
       return frame;
     }
-    return this.#gather(size, true);
+    return this.#gather(size, true, size <= SMALL_FRAME ? this.#small(size) : undefined);
+  }
+
+  // A view of `size` bytes of the shared block of small frames, never handed out before.
+  #small(size: number): Uint8Array {
+    if (this.#block === undefined || this.#blockUsed + size > SMALL_BLOCK) {
+      this.#block = new Uint8Array(SMALL_BLOCK);
+      this.#blockUsed = 0;
+    }
+    const at = this.#blockUsed;
+    this.#blockUsed += size;
+    return this.#block.subarray(at, at + size);
   }
 
   #directTarget(minimum: number): Uint8Array | undefined {
@@ -283,7 +308,8 @@ export class FrameDecoder {
     return this.#direct.subarray(this.#directFilled);
   }
 
-  #gather(size: number, consume: boolean, out = new Uint8Array(size)): Uint8Array {
+  #gather(size: number, consume: boolean, out?: Uint8Array): Uint8Array {
+    out ??= new Uint8Array(size);
     let filled = 0;
     let offset = this.#offset;
     for (const chunk of this.#chunks) {
