@@ -212,23 +212,56 @@ export class Connection implements AsyncDisposable {
   }
 
   /**
-   * Receives the next frame; resolves `null` once the peer has closed.
+   * Receives the next frame; resolves `null` once the peer has closed. The frame is the caller's:
+   * nothing later writes to it (small frames are views of one shared block of memory). To reuse
+   * one buffer instead, see {@linkcode Connection.receiveInto}.
    *
    * @throws {FrameTooLargeError} or {@linkcode ProtocolError} if the peer breaks the protocol;
    * the connection is then unusable and should be closed.
    */
-  async receive(): Promise<Uint8Array | null> {
+  receive(): Promise<Uint8Array | null> {
+    return this.#receive(undefined);
+  }
+
+  /**
+   * Receives the next frame into `buffer`, which the caller owns and may reuse for every call:
+   * resolves to a view of `buffer` when the frame fits (a large `length` frame is then read from
+   * the transport straight into `buffer`, never copied), to a new `Uint8Array` when it does not,
+   * and to `null` once the peer has closed. The view is overwritten by the next call that is
+   * given the same buffer.
+   *
+   * @throws {FrameTooLargeError} or {@linkcode ProtocolError} as {@linkcode Connection.receive}.
+   *
+   * @example
+   * ```ts ignore
+   * import { connect } from "./mod.ts";
+   * await using conn = await connect({ name: "testPipe" });
+   * const buffer = new Uint8Array(1024 * 1024);
+   * for (let frame; (frame = await conn.receiveInto(buffer)) !== null;) {
+   *   console.log(frame.length);
+   * }
+   * ```
+   */
+  receiveInto(buffer: Uint8Array): Promise<Uint8Array | null> {
+    return this.#receive(buffer);
+  }
+
+  async #receive(into: Uint8Array | undefined): Promise<Uint8Array | null> {
     for (;;) {
-      const frame = this.#decoder.next();
+      const frame = this.#decoder.next(into);
       if (frame !== undefined) return frame;
       if (this.#ended) {
         const last = this.#last;
         this.#last = undefined;
-        return last ?? null;
+        if (last === undefined || into === undefined || last.length > into.length) {
+          return last ?? null;
+        }
+        into.set(last);
+        return into.subarray(0, last.length);
       }
       if (this.#reading === undefined) {
         if (this.#deferred !== undefined) this.#startFlush();
-        this.#reading = this.#fill();
+        this.#reading = this.#fill(into);
       }
       await this.#reading;
     }
@@ -317,11 +350,11 @@ export class Connection implements AsyncDisposable {
     return Promise.reject(this.#writeError);
   }
 
-  async #fill(): Promise<void> {
+  async #fill(into: Uint8Array | undefined): Promise<void> {
     // Frames are copies (see `FrameDecoder`), so once the decoder holds no bytes, nothing refers
     // to the previous buffer and it can take the next read: no allocation per read.
     // A large frame is read straight into its own buffer, saving a copy of every byte.
-    let buffer = directTarget(this.#decoder, READ_MAX);
+    let buffer = directTarget(this.#decoder, READ_MAX, into);
     const direct = buffer !== undefined;
     if (buffer === undefined) {
       let reusable = this.#readBuffer;

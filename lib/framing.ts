@@ -91,6 +91,7 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
  *
  * The frame's own buffer is allocated only once an eighth of it has arrived, so a peer can make
  * the receiver reserve at most eight times what it has really sent (a bare header costs nothing).
+ * Given `into` (a caller's buffer) that the frame fits in, the frame is read into `into` at once.
  *
  * @example
  * ```ts ignore
@@ -101,7 +102,11 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
  * }
  * ```
  */
-export let directTarget: (decoder: FrameDecoder, minimum: number) => Uint8Array | undefined;
+export let directTarget: (
+  decoder: FrameDecoder,
+  minimum: number,
+  into?: Uint8Array,
+) => Uint8Array | undefined;
 
 /**
  * Incremental frame decoder: feed it chunks cut anywhere, take whole frames out. Whatever a length
@@ -139,7 +144,7 @@ export class FrameDecoder {
   #blockUsed = 0;
 
   static {
-    directTarget = (decoder, minimum) => decoder.#directTarget(minimum);
+    directTarget = (decoder, minimum, into) => decoder.#directTarget(minimum, into);
   }
 
   /** Creates a decoder; see {@linkcode FramingOptions}. */
@@ -172,9 +177,12 @@ export class FrameDecoder {
     this.#buffered += chunk.length;
   }
 
-  /** Returns the next whole frame, or `undefined` until more bytes arrive. */
-  next(): Uint8Array | undefined {
-    return this.#framing === "length" ? this.#nextLength() : this.#nextDelimited();
+  /**
+   * Returns the next whole frame, or `undefined` until more bytes arrive. Given `into`, a frame
+   * that fits is copied there and returned as a view of `into`; a larger one gets its own buffer.
+   */
+  next(into?: Uint8Array): Uint8Array | undefined {
+    return this.#framing === "length" ? this.#nextLength(into) : this.#nextDelimited(into);
   }
 
   /**
@@ -196,7 +204,7 @@ export class FrameDecoder {
     return this.#framing === "line" ? stripCr(rest) : rest;
   }
 
-  #nextLength(): Uint8Array | undefined {
+  #nextLength(into: Uint8Array | undefined): Uint8Array | undefined {
     if (this.#want < 0) {
       if (this.#buffered < HEADER_BYTES) return undefined;
       // Read in place when the header lies in one chunk (nearly always): no view per frame.
@@ -218,12 +226,12 @@ export class FrameDecoder {
       this.#want = -1;
       return frame;
     }
-    const frame = this.#take(this.#want);
+    const frame = this.#take(this.#want, into);
     this.#want = -1;
     return frame;
   }
 
-  #nextDelimited(): Uint8Array | undefined {
+  #nextDelimited(into: Uint8Array | undefined): Uint8Array | undefined {
     // Resume after the chunks already searched, so a long frame trickling in costs linear time.
     let position = this.#scanBase;
     let index = -1;
@@ -250,7 +258,7 @@ export class FrameDecoder {
       return undefined;
     }
     if (index > this.#maxFrame + slack) throw new FrameTooLargeError(index, this.#maxFrame);
-    const taken = this.#take(index);
+    const taken = this.#take(index, into);
     this.#skip(1);
     this.#scanChunk = 0;
     this.#scanBase = 0;
@@ -268,20 +276,27 @@ export class FrameDecoder {
     return this.#gather(size, false);
   }
 
-  #take(size: number): Uint8Array {
-    if (size === 0) return new Uint8Array(0);
+  // The next `size` bytes, consumed, in `into` if they fit there.
+  #take(size: number, into?: Uint8Array): Uint8Array {
+    const out = into !== undefined && size <= into.length
+      ? into.subarray(0, size)
+      : size === 0
+      ? new Uint8Array(0)
+      : size <= SMALL_FRAME
+      ? this.#small(size)
+      : undefined;
+    if (size === 0) return out!;
     const first = this.#chunks[0];
     if (first.length - this.#offset >= size) {
       // Copy so the frame does not pin the whole (possibly large) input chunk, and so the input
       // buffer can take the next read.
       const from = first.subarray(this.#offset, this.#offset + size);
-      const frame = size <= SMALL_FRAME ? this.#small(size) : undefined;
       this.#skip(size);
-      if (frame === undefined) return from.slice();
-      frame.set(from);
-      return frame;
+      if (out === undefined) return from.slice();
+      out.set(from);
+      return out;
     }
-    return this.#gather(size, true, size <= SMALL_FRAME ? this.#small(size) : undefined);
+    return this.#gather(size, true, out);
   }
 
   // A view of `size` bytes of the shared block of small frames, never handed out before.
@@ -295,13 +310,16 @@ export class FrameDecoder {
     return this.#block.subarray(at, at + size);
   }
 
-  #directTarget(minimum: number): Uint8Array | undefined {
+  #directTarget(minimum: number, into: Uint8Array | undefined): Uint8Array | undefined {
     if (this.#direct === undefined) {
       if (this.#framing !== "length" || this.#want < minimum) return undefined;
       if (this.#buffered >= this.#want) return undefined;
-      if (this.#buffered * DIRECT_RESERVE_RATIO < this.#want) return undefined;
+      // The caller's buffer costs nothing more to fill: no need to wait for the first eighth.
+      const fits = into !== undefined && this.#want <= into.length;
+      if (!fits && this.#buffered * DIRECT_RESERVE_RATIO < this.#want) return undefined;
       const filled = this.#buffered;
-      this.#direct = this.#gather(filled, true, new Uint8Array(this.#want));
+      const target = fits ? into.subarray(0, this.#want) : new Uint8Array(this.#want);
+      this.#direct = this.#gather(filled, true, target);
       this.#directFilled = filled;
       this.#buffered = filled;
     }
