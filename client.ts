@@ -293,7 +293,10 @@ async function run(options: ClientOptions): Promise<number> {
             if (stopped()) break batches;
             if (interactive) await out.raw(PROMPT);
           }
-          if (conn.bufferedAmount > SEND_HIGH_WATER) await conn.flush().catch(() => {});
+          if (conn.bufferedAmount > SEND_HIGH_WATER) {
+            // A failed write surfaces here or in the next send (`send` settles once accepted).
+            await conn.flush().catch((error) => sendError ??= error);
+          }
           if (stopped()) break;
         }
       } catch (error) {
@@ -303,7 +306,7 @@ async function run(options: ClientOptions): Promise<number> {
       }
       inputLeft = badLine === undefined && stopped();
     }
-    await conn.flush().catch(() => {});
+    await conn.flush().catch((error) => sendError ??= error);
     if (!stopped()) {
       // Half-close where the transport can, so the server sees the end of input.
       await conn.closeWrite().catch(() => {});

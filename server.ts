@@ -277,7 +277,8 @@ function serveClient(
       } catch {
         // The client left before its replies could be written.
       }
-      await conn.close();
+      // Rejects if the client left before its replies were written: nothing more to do.
+      await conn.close().catch(() => {});
       await events.disconnected(id);
     }
   })();
@@ -291,7 +292,7 @@ function serveClient(
     } catch {
       // Reported by the serving loop.
     }
-    await conn.close();
+    await conn.close().catch(() => {});
     await done;
   };
   return { stop, done };
