@@ -388,7 +388,8 @@ async function run(options: ClientOptions): Promise<number> {
             if (interactive) await out.raw(PROMPT);
           }
           if (sender === undefined && conn.bufferedAmount > SEND_HIGH_WATER) {
-            await conn.flush().catch(() => {});
+            // A failed write surfaces here or in the next send (`send` settles once accepted).
+            await conn.flush().catch((error) => sendError ??= error);
           }
           if (stopped()) break;
         }
@@ -402,7 +403,7 @@ async function run(options: ClientOptions): Promise<number> {
     if (sender !== undefined) {
       if (!stopped()) await sender.end().catch(() => {});
     } else {
-      await conn.flush().catch(() => {});
+      await conn.flush().catch((error) => sendError ??= error);
     }
     if (sender === undefined && !stopped()) {
       // Half-close where the transport can, so the server sees the end of input.

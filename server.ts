@@ -14,7 +14,13 @@ import {
   UsageError,
 } from "./cli/args.ts";
 import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
-import { displayPayload, escapeText, LineWriter, payloadFields } from "./cli/output.ts";
+import {
+  displayPayload,
+  escapeText,
+  LineWriter,
+  payloadFields,
+  secondsText,
+} from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
 import { runMain } from "./cli/main.ts";
 
@@ -264,14 +270,15 @@ function serveClient(
       // Reported here, not in `catch`: the abort usually ends the pending receive quietly, as if
       // the client had left, and an idle client dropped without a word is a mystery to debug.
       if (idleExpired) {
-        events.error(id, `idle for more than ${options.idleTimeout! / 1000} seconds`);
+        events.error(id, `idle for more than ${secondsText(options.idleTimeout!)}`);
       }
       try {
         await chain;
       } catch {
         // The client left before its replies could be written.
       }
-      await conn.close();
+      // Rejects if the client left before its replies were written: nothing more to do.
+      await conn.close().catch(() => {});
       await events.disconnected(id);
     }
   })();
@@ -285,7 +292,7 @@ function serveClient(
     } catch {
       // Reported by the serving loop.
     }
-    await conn.close();
+    await conn.close().catch(() => {});
     await done;
   };
   return { stop, done };

@@ -8,7 +8,7 @@
 export const NODE_IPC_VERSION = "9.2.1";
 
 /** A workload's identifier, in table order. */
-export type WorkloadId = "rtt" | "pipelined" | "bulk" | "fanin" | "footprint";
+export type WorkloadId = "rtt" | "echo" | "one-way" | "bulk" | "fanin" | "footprint";
 
 /** Parameters handed to a client driver (see `peers/_driver.mjs`). */
 export interface ClientParams {
@@ -24,7 +24,13 @@ export interface ClientParams {
   write?: "each" | "once";
 }
 
-/** One workload of issue 4. */
+/** Options handed to a server driver. */
+export interface ServerParams {
+  /** duct only: read frames with `receive()` (a new buffer each) or `receiveInto()` (one reused). */
+  receive?: "new" | "into";
+}
+
+/** One workload of issues 4 and 10. */
 export interface Workload {
   id: WorkloadId;
   /** Row title in the table. */
@@ -36,7 +42,7 @@ export interface Workload {
   /** What the server does: answer every message, or count them. */
   server: "echo" | "sink";
   /** What the client driver does. */
-  client: "rtt" | "stream" | "idle";
+  client: "rtt" | "echo" | "stream" | "idle";
   params: ClientParams;
 }
 
@@ -52,6 +58,8 @@ export interface Peer {
   workloads: WorkloadId[];
   /** Extra client parameters. */
   write?: "each" | "once";
+  /** Extra server parameters. */
+  server?: ServerParams;
   /** Needs the npm peers installed. */
   npm?: boolean;
   /**
@@ -68,17 +76,25 @@ export interface Skipped {
   reason: string;
 }
 
-const ALL: WorkloadId[] = ["rtt", "pipelined", "bulk", "fanin", "footprint"];
+const ALL: WorkloadId[] = ["rtt", "echo", "one-way", "bulk", "fanin", "footprint"];
 
 const PEERS: Peer[] = [
   { id: "duct", label: "duct", runtime: "deno", driver: "duct.ts", workloads: ALL },
+  {
+    id: "duct_into",
+    label: "duct, receiveInto",
+    runtime: "deno",
+    driver: "duct.ts",
+    workloads: ["bulk"],
+    server: { receive: "into" },
+  },
   { id: "deno_raw", label: "Deno raw", runtime: "deno", driver: "deno_raw.ts", workloads: ALL },
   {
     id: "deno_raw_once",
     label: "Deno raw, 1 write",
     runtime: "deno",
     driver: "deno_raw.ts",
-    workloads: ["pipelined"],
+    workloads: ["one-way"],
     write: "once",
   },
   { id: "node_net", label: "Node net", runtime: "node", driver: "node_net.mjs", workloads: ALL },
@@ -146,8 +162,17 @@ export function sizes(options: { quick: boolean; windows: boolean }): Sizes {
       params: { size: 64, count: quick ? 2_000 : 10_000, clients: 1, reps },
     },
     {
-      id: "pipelined",
-      title: "2 pipelined 64 B",
+      id: "echo",
+      title: "2 echo, 64 B, pipelined",
+      unit: "msg/s",
+      lowerIsBetter: false,
+      server: "echo",
+      client: "echo",
+      params: { size: 64, count: quick ? 10_000 : 30_000, clients: 1, reps },
+    },
+    {
+      id: "one-way",
+      title: "3 one-way 64 B",
       unit: "msg/s",
       lowerIsBetter: false,
       server: "sink",
@@ -156,7 +181,7 @@ export function sizes(options: { quick: boolean; windows: boolean }): Sizes {
     },
     {
       id: "bulk",
-      title: "3 bulk 1 MiB frames",
+      title: "4 bulk 1 MiB frames",
       unit: "GB/s",
       lowerIsBetter: false,
       server: "sink",
@@ -165,7 +190,7 @@ export function sizes(options: { quick: boolean; windows: boolean }): Sizes {
     },
     {
       id: "fanin",
-      title: "4 fan-in 100 clients × 64 B",
+      title: "5 fan-in 100 clients × 64 B",
       unit: "msg/s",
       lowerIsBetter: false,
       server: "sink",
@@ -174,7 +199,7 @@ export function sizes(options: { quick: boolean; windows: boolean }): Sizes {
     },
     {
       id: "footprint",
-      title: `5 server RSS, ${idle} idle clients`,
+      title: `6 server RSS, ${idle} idle clients`,
       unit: "MiB",
       lowerIsBetter: true,
       server: "echo",
@@ -191,7 +216,7 @@ export function sizes(options: { quick: boolean; windows: boolean }): Sizes {
  * @example
  * ```ts
  * import { peers } from "./_plan.ts";
- * console.log(peers(true).run.map((peer) => peer.id)); // ["duct", "deno_node_net"]
+ * console.log(peers(true).run.map((peer) => peer.id)); // ["duct", "duct_into", "deno_node_net"]
  * ```
  */
 export function peers(windows: boolean): { run: Peer[]; skipped: Skipped[] } {

@@ -1,5 +1,5 @@
 /**
- * Turns the samples into figures, ratios and the targets of issue 4, as markdown tables (printed,
+ * Turns the samples into figures, ratios and the targets of issues 4 and 10, as markdown tables (printed,
  * and pasted into `bench/README.md`) and as the data of `bench/results.json`.
  *
  * @module
@@ -22,7 +22,7 @@ export interface Figure {
 /** Figures by workload, then by peer; a string is why the figure is missing. */
 export type Figures = Partial<Record<WorkloadId, Record<string, Figure | string>>>;
 
-/** One target of issue 4, checked against this run. */
+/** One target of issues 4 and 10, checked against this run. */
 export interface Target {
   target: string;
   /** The ratio measured, or `null` if a figure is missing. */
@@ -85,7 +85,7 @@ export function advantage(
 }
 
 /**
- * The targets of issue 4 for this platform, checked against the figures.
+ * The targets of issues 4 and 10 for this platform, checked against the figures.
  *
  * @example
  * ```ts
@@ -114,8 +114,9 @@ export function targets(figures: Figures, windows: boolean): Target[] {
   if (windows) {
     const net = "deno_node_net";
     const list = [
-      atMost("round trip, duct ÷ node:net pipe", ratio("rtt", "duct", net), 0.5),
-      atLeast("pipelined, duct ÷ node:net pipe", ratio("pipelined", "duct", net), 2),
+      atMost("round trip, duct ÷ node:net pipe", ratio("rtt", "duct", net), 0.6),
+      atLeast("echo, duct ÷ node:net pipe", ratio("echo", "duct", net), 2),
+      atLeast("one-way, duct ÷ node:net pipe", ratio("one-way", "duct", net), 2),
       atLeast("bulk, duct ÷ node:net pipe", ratio("bulk", "duct", net), 2),
     ];
     const foot = figures.footprint?.duct;
@@ -131,21 +132,28 @@ export function targets(figures: Figures, windows: boolean): Target[] {
   }
   const inverse = (value: number | null) => value === null ? null : 1 / value;
   return [
-    atMost("round trip, duct ÷ Deno raw", ratio("rtt", "duct", "deno_raw"), 1.25),
-    atLeast("bulk, duct ÷ Deno raw", ratio("bulk", "duct", "deno_raw"), 0.8),
+    atMost("round trip, duct ÷ Deno raw", ratio("rtt", "duct", "deno_raw"), 1.1),
     atLeast(
-      "pipelined, duct ÷ Deno raw (1 write per message)",
-      ratio("pipelined", "duct", "deno_raw"),
+      "echo, duct ÷ Deno raw (1 write per message)",
+      ratio("echo", "duct", "deno_raw"),
+      3,
+    ),
+    atLeast("bulk, duct receive() ÷ Deno raw", ratio("bulk", "duct", "deno_raw"), 0.6),
+    atLeast("bulk, duct receiveInto() ÷ Deno raw", ratio("bulk", "duct_into", "deno_raw"), 0.9),
+    atLeast(
+      "one-way, duct ÷ Deno raw (1 write per message)",
+      ratio("one-way", "duct", "deno_raw"),
       3,
     ),
     {
-      target: "pipelined, duct ÷ Deno raw ceiling (all bytes in 1 write)",
-      ratio: ratio("pipelined", "duct", "deno_raw_once"),
+      target: "one-way, duct ÷ Deno raw ceiling (all bytes in 1 write)",
+      ratio: ratio("one-way", "duct", "deno_raw_once"),
       goal: "shown only",
       met: null,
     },
     atLeast("round trip, node-ipc ÷ duct", inverse(ratio("rtt", "duct", "node_ipc")), 2),
-    atLeast("pipelined, duct ÷ node-ipc", ratio("pipelined", "duct", "node_ipc"), 2),
+    atLeast("echo, duct ÷ node-ipc", ratio("echo", "duct", "node_ipc"), 2),
+    atLeast("one-way, duct ÷ node-ipc", ratio("one-way", "duct", "node_ipc"), 2),
     atLeast("bulk, duct ÷ node-ipc", ratio("bulk", "duct", "node_ipc"), 2),
     atLeast("fan-in, duct ÷ node-ipc", ratio("fanin", "duct", "node_ipc"), 2),
   ];
@@ -192,7 +200,7 @@ export function renderTables(
     });
     out.push(`| ${workload.title} | | ${cells.join(" | ")} |`);
   }
-  out.push("", "Targets of issue 4:", "");
+  out.push("", "Targets (issues 4 and 10):", "");
   header(["target", "goal", "measured", "verdict"]);
   for (const target of checked) {
     const verdict = target.met === null ? "–" : target.met ? "met" : "MISSED";

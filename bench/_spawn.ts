@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ClientParams, Peer } from "./_plan.ts";
+import type { ClientParams, Peer, ServerParams } from "./_plan.ts";
 
 /** Longest a client may take before it is killed and the peer's figure is given up. */
 const CLIENT_TIMEOUT_MS = 180_000;
@@ -60,8 +60,9 @@ export async function startServer(
   peer: Peer,
   mode: "echo" | "sink",
   path: string,
+  params: ServerParams = {},
 ): Promise<Server> {
-  const child = spawn(runtimes, peer, ["server", mode, path]);
+  const child = spawn(runtimes, peer, ["server", mode, path, JSON.stringify(params)]);
   await child.next(READY_TIMEOUT_MS);
   return {
     async stats() {
@@ -83,7 +84,7 @@ export async function startServer(
 export async function runClient(
   runtimes: Runtimes,
   peer: Peer,
-  workload: "rtt" | "stream",
+  workload: "rtt" | "echo" | "stream",
   path: string,
   params: ClientParams,
 ): Promise<number[]> {

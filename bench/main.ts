@@ -1,5 +1,5 @@
 /**
- * duct's benchmark harness (issue 4): every workload for duct and for its peers in one run, one
+ * duct's benchmark harness (issues 4 and 10): every workload for duct and for its peers in one run, one
  * table of absolute figures and ratios, and `bench/results.json`.
  *
  * ```sh
@@ -217,7 +217,7 @@ async function measure(
   workload: Workload,
   path: string,
 ): Promise<Figure> {
-  const server = await startServer(runtimes, peer, workload.server, path);
+  const server = await startServer(runtimes, peer, workload.server, path, peer.server);
   try {
     const count = Math.max(1, Math.round(workload.params.count / (peer.fewer?.[workload.id] ?? 1)));
     const params = { ...workload.params, count, write: peer.write ?? "each" } as const;

@@ -197,6 +197,20 @@ export function payloadFields(payload: Uint8Array): { text: string } | { base64:
 }
 
 /**
+ * A duration in milliseconds as seconds for a sentence: `1 second`, `0.5 seconds`, `90 seconds`.
+ *
+ * @example
+ * ```ts
+ * import { secondsText } from "./output.ts";
+ * console.log(secondsText(1000)); // 1 second
+ * ```
+ */
+export function secondsText(milliseconds: number): string {
+  const seconds = milliseconds / 1000;
+  return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
+}
+
+/**
  * Prints a one-line error to stderr and returns the exit status to use.
  *
  * @example

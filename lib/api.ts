@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Connection } from "./connection.ts";
+import { Connection, DEFAULT_HIGH_WATER_MARK } from "./connection.ts";
 import { DEFAULT_NAME, type Endpoint, resolveEndpoint } from "./endpoint.ts";
 import { DuctError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME, type Framing } from "./framing.ts";
@@ -28,6 +28,11 @@ export interface EndpointOptions {
    * frames sent so far are written, so that a peer is never left waiting.
    */
   keepOpenAfterError?: boolean;
+  /**
+   * Unsent bytes per connection up to which `send` settles at once; past it, `send` waits until
+   * the connection has written enough to be back at the mark (backpressure). Default 1 MiB.
+   */
+  highWaterMark?: number;
 }
 
 /** Options of {@linkcode listen}. */
@@ -110,6 +115,7 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
   checkOptions({ ...options });
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
+  const connOptions = connectionOptions(options, transport);
   const raw = await transport.listen({
     name: endpoint.name,
     path: endpoint.path,
@@ -117,7 +123,7 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
     managedDirectory: endpoint.managedDirectory,
     maxClients: options.maxClients,
   });
-  return createListener(raw, endpoint, connectionOptions(options, transport));
+  return createListener(raw, endpoint, connOptions);
 }
 
 /**
@@ -145,20 +151,23 @@ export async function connect(options: ConnectOptions = {}): Promise<Connection>
   checkOptions({ ...options });
   const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
   const transport = await platformTransport();
+  const connOptions = connectionOptions(options, transport);
   const raw = await transport.connect({
     name: endpoint.name,
     path: endpoint.path,
     timeout: options.timeout ?? DEFAULT_CONNECT_TIMEOUT,
     signal: options.signal,
   });
-  return new Connection(raw, connectionOptions(options, transport));
+  return new Connection(raw, connOptions);
 }
 
 function connectionOptions(options: EndpointOptions, transport: Transport) {
   const framing = options.framing ?? "length";
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   return {
     framing,
     maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
+    highWaterMark,
     writePerFrame: transport.messageMode && framing !== "length",
     keepOpenAfterError: options.keepOpenAfterError ?? false,
   };

@@ -28,8 +28,8 @@ const READ_MAX = 256 * 1024;
 const RUN_SIZE = 64 * 1024;
 /** Bytes of the `length` framing's header. */
 const HEADER_BYTES = 4;
-/** Unsent bytes past which `writable` waits for the transport (backpressure). */
-const WRITABLE_HIGH_WATER = 1024 * 1024;
+/** Default unsent bytes past which `send` waits for the transport (backpressure). */
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 /** Frames at least this large are written from the caller's buffer instead of being copied. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -39,6 +39,11 @@ export interface ConnectionOptions {
   framing?: Framing;
   /** Largest payload in bytes, both directions. Default 16 MiB. */
   maxFrame?: number;
+  /**
+   * Unsent bytes up to which `send` settles at once; past it, `send` settles once the buffer has
+   * drained to it. Default 1 MiB.
+   */
+  highWaterMark?: number;
   /**
    * Write each frame with its own write (message-mode pipes in delimiter framings), so that a
    * classic peer reading one message at a time gets exactly one frame per read.
@@ -61,9 +66,8 @@ interface Batch {
   // `run[runStart, runUsed)` holds bytes not yet moved into `parts`.
   runStart: number;
   runUsed: number;
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  // Made only for a frame written from the caller's buffer: settles once the batch is written.
+  written: PromiseWithResolvers<void> | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -84,15 +88,23 @@ export class Connection implements AsyncDisposable {
   readonly #options: Required<ConnectionOptions>;
   readonly #decoder: FrameDecoder;
   #batch: Batch | undefined;
-  // Settles once the newest batch is written: what `flush` waits for.
-  #tail: Promise<void> = Promise.resolve();
+  // Made by `flush` or `close` while writes are under way: settles once they are all done.
+  #idle: PromiseWithResolvers<void> | undefined;
   #writeClosed = false;
   #last: Uint8Array | undefined;
+  // A write loop is queued or running; `#started` once it runs.
   #flushing = false;
+  #started = false;
+  // The timer of a write deferred while received frames are being answered (see `send`).
+  #deferred: ReturnType<typeof setTimeout> | undefined;
   #pendingBytes = 0;
   #writeError: unknown;
   // Why receiving failed (a broken protocol or a lost connection): every later receive rejects.
   #readError: unknown;
+  // Whether a rejected promise has already told the caller about `#writeError`.
+  #errorReported = false;
+  // Settles the sends waiting for `bufferedAmount` to come down to the high-water mark.
+  #drain: PromiseWithResolvers<void> | undefined;
   #ended = false;
   #closed = false;
   #reading: Promise<void> | undefined;
@@ -117,6 +129,7 @@ export class Connection implements AsyncDisposable {
     this.#options = {
       framing: options.framing ?? "length",
       maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
+      highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       writePerFrame: options.writePerFrame ?? false,
       keepOpenAfterError: options.keepOpenAfterError ?? false,
     };
@@ -134,9 +147,15 @@ export class Connection implements AsyncDisposable {
   }
 
   /**
-   * Sends one frame. Calls made without awaiting go out in call order, merged into few writes;
-   * the promise settles once the frame's bytes are written. A `Uint8Array` of 16 KiB or more is
-   * written without copying: leave it unchanged until the promise settles.
+   * Sends one frame. Frames go out in call order, those sent close together merged into few
+   * writes. The promise settles once the frame is accepted, not written: at once while
+   * {@linkcode Connection.bufferedAmount} is at most `highWaterMark` (1 MiB by default), else
+   * once it has drained to that mark. A `Uint8Array` of 16 KiB or more is written from your
+   * buffer without copying, so its promise settles only once it is written: leave it unchanged
+   * until then. Use {@linkcode Connection.flush} to wait until everything is written.
+   *
+   * A write that fails rejects every later `send`, `flush` and `closeWrite`, and `close` too
+   * unless a rejected promise has already carried the error.
    *
    * @throws {FrameTooLargeError} if the payload exceeds `maxFrame`.
    * @throws {InvalidFrameError} if the payload holds the delimiter of `line` or `nul` framing, or
@@ -148,7 +167,7 @@ export class Connection implements AsyncDisposable {
     if (this.#closed || this.#writeClosed) {
       return Promise.reject(new ConnectionClosedError("cannot send: the connection is closed"));
     }
-    if (this.#writeError !== undefined) return Promise.reject(this.#writeError);
+    if (this.#writeError !== undefined) return this.#failed();
     const payload = typeof message === "string" ? encoder.encode(message) : message;
     const { framing, maxFrame, writePerFrame } = this.#options;
     // Validate before touching the batch: a refused frame leaves no trace.
@@ -167,8 +186,8 @@ export class Connection implements AsyncDisposable {
     let batch = this.#batch;
     if (batch === undefined) {
       batch = this.#batch = newBatch();
-      this.#tail = batch.promise;
     }
+    let lent = false;
     if (parts === undefined) {
       // The `length` header (see `encodeFrame`), written in place instead of allocated.
       const run = this.#reserve(batch, HEADER_BYTES);
@@ -179,7 +198,7 @@ export class Connection implements AsyncDisposable {
       run[at + 2] = (size >>> 8) & 0xff;
       run[at + 3] = size & 0xff;
       batch.runUsed += HEADER_BYTES;
-      this.#append(batch, payload);
+      lent = this.#append(batch, payload);
       this.#pendingBytes += HEADER_BYTES + size;
     } else if (writePerFrame) {
       closeRun(batch);
@@ -188,20 +207,33 @@ export class Connection implements AsyncDisposable {
       this.#pendingBytes += frame.length;
     } else {
       for (const part of parts) {
-        this.#append(batch, part);
+        lent = this.#append(batch, part) || lent;
         this.#pendingBytes += part.length;
       }
     }
     if (!this.#flushing) {
       this.#flushing = true;
-      // Let the current task queue more frames before the first write.
-      queueMicrotask(() => this.#flush());
+      if (this.#decoder.buffered > 0 && this.#reading === undefined) {
+        // Frames already received are still being answered: write once the caller has taken
+        // them all (see `receive`), so that answers to one read share writes, or after a timer
+        // if it stops receiving.
+        this.#deferred = setTimeout(this.#startFlush, 0);
+      } else {
+        // Let the current task queue more frames before the first write.
+        queueMicrotask(this.#startFlush);
+      }
+    } else if (this.#deferred !== undefined && this.#pendingBytes > this.#options.highWaterMark) {
+      this.#startFlush();
     }
-    return batch.promise;
+    if (lent) return (batch.written ??= settlement()).promise;
+    if (this.#pendingBytes <= this.#options.highWaterMark) return RESOLVED;
+    return (this.#drain ??= settlement()).promise;
   }
 
   /**
-   * Receives the next frame; resolves `null` once the peer has closed.
+   * Receives the next frame; resolves `null` once the peer has closed. The frame is the caller's:
+   * nothing later writes to it (small frames are views of one shared block of memory). To reuse
+   * one buffer instead, see {@linkcode Connection.receiveInto}.
    *
    * @throws {FrameTooLargeError} or {@linkcode ProtocolError} if the peer breaks the protocol.
    * @throws {ConnectionClosedError} if the connection is lost (reset by the peer, for example).
@@ -209,26 +241,58 @@ export class Connection implements AsyncDisposable {
    * closes itself (sending what is pending, then releasing it) so that the peer sees end of
    * stream — unless `keepOpenAfterError` is set.
    */
-  async receive(): Promise<Uint8Array | null> {
+  receive(): Promise<Uint8Array | null> {
+    return this.#receive(undefined);
+  }
+
+  /**
+   * Receives the next frame into `buffer`, which the caller owns and may reuse for every call:
+   * resolves to a view of `buffer` when the frame fits (a large `length` frame is then read from
+   * the transport straight into `buffer`, never copied), to a new `Uint8Array` when it does not,
+   * and to `null` once the peer has closed. The view is overwritten by the next call that is
+   * given the same buffer.
+   *
+   * @throws {FrameTooLargeError} or {@linkcode ProtocolError} as {@linkcode Connection.receive}.
+   *
+   * @example
+   * ```ts ignore
+   * import { connect } from "./mod.ts";
+   * await using conn = await connect({ name: "testPipe" });
+   * const buffer = new Uint8Array(1024 * 1024);
+   * for (let frame; (frame = await conn.receiveInto(buffer)) !== null;) {
+   *   console.log(frame.length);
+   * }
+   * ```
+   */
+  receiveInto(buffer: Uint8Array): Promise<Uint8Array | null> {
+    return this.#receive(buffer);
+  }
+
+  async #receive(into: Uint8Array | undefined): Promise<Uint8Array | null> {
     if (this.#readError !== undefined) throw this.#readError;
     try {
       for (;;) {
-        const frame = this.#decoder.next();
+        const frame = this.#decoder.next(into);
         if (frame !== undefined) return frame;
         if (this.#ended) {
           const last = this.#last;
           this.#last = undefined;
-          return last ?? null;
+          if (last === undefined || into === undefined || last.length > into.length) {
+            return last ?? null;
+          }
+          into.set(last);
+          return into.subarray(0, last.length);
         }
         if (this.#reading === undefined) {
-          this.#reading = this.#fill().finally(() => this.#reading = undefined);
+          if (this.#deferred !== undefined) this.#startFlush();
+          this.#reading = this.#fill(into);
         }
         await this.#reading;
       }
     } catch (error) {
       this.#readError ??= asDuctError(error, "cannot receive");
       // Nothing more can be read: release the connection rather than leave the peer waiting.
-      if (!this.#options.keepOpenAfterError) void this.close();
+      if (!this.#options.keepOpenAfterError) this.close().catch(() => {});
       throw this.#readError;
     }
   }
@@ -247,12 +311,8 @@ export class Connection implements AsyncDisposable {
   /** A stream each chunk of which is sent as one frame; closing it half-closes the connection. */
   get writable(): WritableStream<Uint8Array | string> {
     return this.#writable ??= new WritableStream<Uint8Array | string>({
-      // Not awaiting each frame lets back-to-back writes share one write; a failure still
-      // surfaces in the next write or in close.
-      write: (chunk) => {
-        const sent = this.send(chunk);
-        return this.#pendingBytes > WRITABLE_HIGH_WATER ? sent : undefined;
-      },
+      // `send` settles at once below the high-water mark, so back-to-back chunks share writes.
+      write: (chunk) => this.send(chunk),
       close: () => this.closeWrite(),
       abort: () => this.close(),
     });
@@ -261,23 +321,22 @@ export class Connection implements AsyncDisposable {
   /**
    * Waits until every frame sent so far is written.
    *
-   * @throws {ConnectionClosedError} if a write failed (see {@linkcode Connection.send}).
+   * @throws {ConnectionClosedError} if a write failed (then some frames were not delivered).
    */
   async flush(): Promise<void> {
-    for (let tail = this.#tail;; tail = this.#tail) {
-      await tail;
-      if (tail === this.#tail) return;
-    }
+    if (this.#deferred !== undefined) this.#startFlush();
+    await this.#settled();
+    if (this.#writeError !== undefined) return this.#failed();
   }
 
   /**
-   * Sends every pending frame, then tells the peer that nothing more will come.
+   * Writes every pending frame, then tells the peer that nothing more will come.
    *
    * @throws {ConnectionClosedError} if a pending frame could not be written or the connection is
    * gone.
    */
   async closeWrite(): Promise<void> {
-    await this.#drained();
+    await this.flush();
     this.#writeClosed = true;
     try {
       await this.#conn.closeWrite();
@@ -286,14 +345,14 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  /** Sends every pending frame that can still be sent, then releases the connection. */
+  /**
+   * Writes every pending frame, then releases the connection. Rejects, once the connection is
+   * released, if a write failed and no earlier rejection carried that error.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
-    try {
-      await this.#drained();
-    } catch {
-      // The peer is gone; nothing more can be delivered.
-    }
+    if (this.#deferred !== undefined) this.#startFlush();
+    await this.#settled();
     this.#closed = true;
     this.#ended = true;
     try {
@@ -301,6 +360,7 @@ export class Connection implements AsyncDisposable {
     } catch {
       // Already closed by the transport.
     }
+    if (this.#writeError !== undefined && !this.#errorReported) await this.#failed();
   }
 
   /** Closes the connection now, without waiting for pending frames. */
@@ -320,16 +380,21 @@ export class Connection implements AsyncDisposable {
     return this.close();
   }
 
-  async #drained(): Promise<void> {
-    await this.flush();
-    if (this.#writeError !== undefined) throw this.#writeError;
+  // Waits until every batch so far is written or has failed.
+  async #settled(): Promise<void> {
+    if (this.#flushing) await (this.#idle ??= settlement()).promise;
   }
 
-  async #fill(): Promise<void> {
+  #failed(): Promise<never> {
+    this.#errorReported = true;
+    return Promise.reject(this.#writeError);
+  }
+
+  async #fill(into: Uint8Array | undefined): Promise<void> {
     // Frames are copies (see `FrameDecoder`), so once the decoder holds no bytes, nothing refers
     // to the previous buffer and it can take the next read: no allocation per read.
     // A large frame is read straight into its own buffer, saving a copy of every byte.
-    let buffer = directTarget(this.#decoder, READ_MAX);
+    let buffer = directTarget(this.#decoder, READ_MAX, into);
     const direct = buffer !== undefined;
     if (buffer === undefined) {
       let reusable = this.#readBuffer;
@@ -351,6 +416,9 @@ export class Connection implements AsyncDisposable {
     } catch (error) {
       if (this.#closed) count = null;
       else throw error;
+    } finally {
+      // After the first await, so `receive` has stored the promise this clears.
+      this.#reading = undefined;
     }
     if (count === null) {
       this.#ended = true;
@@ -363,15 +431,17 @@ export class Connection implements AsyncDisposable {
     this.#decoder.push(count === buffer.length ? buffer : buffer.subarray(0, count));
   }
 
-  // Copies a small piece into the batch's run, or adds a large one as a write of its own.
-  #append(batch: Batch, part: Uint8Array): void {
+  // Copies a small piece into the batch's run, or adds a large one as a write of its own (and
+  // then returns true: the caller's buffer is in use until the batch is written).
+  #append(batch: Batch, part: Uint8Array): boolean {
     if (part.length >= COPY_LIMIT) {
       closeRun(batch);
       batch.parts.push(part);
-      return;
+      return true;
     }
     this.#reserve(batch, part.length).set(part, batch.runUsed);
     batch.runUsed += part.length;
+    return false;
   }
 
   // The batch's run, with room for `size` more bytes (`size` ≤ COPY_LIMIT < RUN_SIZE).
@@ -384,6 +454,16 @@ export class Connection implements AsyncDisposable {
     return batch.run;
   }
 
+  // Starts writing now (once), whether it was deferred or queued.
+  readonly #startFlush = (): void => {
+    if (this.#deferred !== undefined) {
+      clearTimeout(this.#deferred);
+      this.#deferred = undefined;
+    } else if (this.#batch === undefined || this.#started) return;
+    this.#started = true;
+    this.#flush();
+  };
+
   async #flush(): Promise<void> {
     while (this.#batch !== undefined) {
       const batch = this.#batch;
@@ -393,20 +473,32 @@ export class Connection implements AsyncDisposable {
         for (const part of batch.parts) {
           await writeAll(this.#conn, part);
           this.#pendingBytes -= part.length;
+          if (this.#drain !== undefined && this.#pendingBytes <= this.#options.highWaterMark) {
+            this.#drain.resolve();
+            this.#drain = undefined;
+          }
         }
         // Written: the run buffer can carry the next batch.
         this.#spare ??= batch.run;
-        batch.resolve();
+        batch.written?.resolve();
       } catch (error) {
         this.#writeError = this.#closed
           ? new ConnectionClosedError("cannot send: the connection is closed")
           : asDuctError(error, "cannot send");
-        batch.reject(this.#writeError);
-        (this.#batch as Batch | undefined)?.reject(this.#writeError);
+        const next = this.#batch as Batch | undefined;
+        // Senders still waiting learn of the failure; `close` then need not report it again.
+        if (batch.written || next?.written || this.#drain) this.#errorReported = true;
+        batch.written?.reject(this.#writeError);
+        next?.written?.reject(this.#writeError);
+        this.#drain?.reject(this.#writeError);
+        this.#drain = undefined;
         this.#batch = undefined;
       }
     }
     this.#flushing = false;
+    this.#started = false;
+    this.#idle?.resolve();
+    this.#idle = undefined;
   }
 }
 
@@ -424,12 +516,18 @@ function asDuctError(error: unknown, action: string): unknown {
 
 // One shared handler instead of a new closure per batch.
 const ignore = () => {};
+// What `send` returns for a frame accepted at once: no promise per frame.
+const RESOLVED = Promise.resolve();
 
 function newBatch(): Batch {
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  return { parts: [], run: undefined, runStart: 0, runUsed: 0, written: undefined };
+}
+
+function settlement(): PromiseWithResolvers<void> {
+  const settled = Promise.withResolvers<void>();
   // A sender that does not await must not see an unhandled rejection.
-  promise.catch(ignore);
-  return { parts: [], run: undefined, runStart: 0, runUsed: 0, promise, resolve, reject };
+  settled.promise.catch(ignore);
+  return settled;
 }
 
 // Moves the bytes copied into the run so far into the batch's writes.

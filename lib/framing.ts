@@ -20,6 +20,13 @@ export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 export const MAX_LENGTH_HEADER = 0xffff_ffff;
 
 const HEADER_BYTES = 4;
+/**
+ * Frames up to this size are copied into a shared block (see `#take`) instead of each getting a
+ * buffer of its own: allocating a buffer costs four times as much as the copy of a 64 B frame.
+ */
+const SMALL_FRAME = 1024;
+/** Size of that block; a frame kept by the caller keeps at most this much memory alive. */
+const SMALL_BLOCK = 16 * 1024;
 /** A large frame gets its own buffer once 1/8 of it has arrived (see `directTarget`). */
 const DIRECT_RESERVE_RATIO = 8;
 const LF = 0x0a;
@@ -84,6 +91,7 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
  *
  * The frame's own buffer is allocated only once an eighth of it has arrived, so a peer can make
  * the receiver reserve at most eight times what it has really sent (a bare header costs nothing).
+ * Given `into` (a caller's buffer) that the frame fits in, the frame is read into `into` at once.
  *
  * @example
  * ```ts ignore
@@ -94,7 +102,11 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
  * }
  * ```
  */
-export let directTarget: (decoder: FrameDecoder, minimum: number) => Uint8Array | undefined;
+export let directTarget: (
+  decoder: FrameDecoder,
+  minimum: number,
+  into?: Uint8Array,
+) => Uint8Array | undefined;
 
 /**
  * Incremental frame decoder: feed it chunks cut anywhere, take whole frames out. Whatever a length
@@ -127,9 +139,12 @@ export class FrameDecoder {
   // While it is set, every buffered byte is in it and `#chunks` is empty.
   #direct: Uint8Array | undefined;
   #directFilled = 0;
+  // Small frames are copied into `#block` one after the other, from `#blockUsed` on.
+  #block: Uint8Array | undefined;
+  #blockUsed = 0;
 
   static {
-    directTarget = (decoder, minimum) => decoder.#directTarget(minimum);
+    directTarget = (decoder, minimum, into) => decoder.#directTarget(minimum, into);
   }
 
   /** Creates a decoder; see {@linkcode FramingOptions}. */
@@ -162,9 +177,12 @@ export class FrameDecoder {
     this.#buffered += chunk.length;
   }
 
-  /** Returns the next whole frame, or `undefined` until more bytes arrive. */
-  next(): Uint8Array | undefined {
-    return this.#framing === "length" ? this.#nextLength() : this.#nextDelimited();
+  /**
+   * Returns the next whole frame, or `undefined` until more bytes arrive. Given `into`, a frame
+   * that fits is copied there and returned as a view of `into`; a larger one gets its own buffer.
+   */
+  next(into?: Uint8Array): Uint8Array | undefined {
+    return this.#framing === "length" ? this.#nextLength(into) : this.#nextDelimited(into);
   }
 
   /**
@@ -186,7 +204,7 @@ export class FrameDecoder {
     return this.#framing === "line" ? stripCr(rest) : rest;
   }
 
-  #nextLength(): Uint8Array | undefined {
+  #nextLength(into: Uint8Array | undefined): Uint8Array | undefined {
     if (this.#want < 0) {
       if (this.#buffered < HEADER_BYTES) return undefined;
       // Read in place when the header lies in one chunk (nearly always): no view per frame.
@@ -208,12 +226,12 @@ export class FrameDecoder {
       this.#want = -1;
       return frame;
     }
-    const frame = this.#take(this.#want);
+    const frame = this.#take(this.#want, into);
     this.#want = -1;
     return frame;
   }
 
-  #nextDelimited(): Uint8Array | undefined {
+  #nextDelimited(into: Uint8Array | undefined): Uint8Array | undefined {
     // Resume after the chunks already searched, so a long frame trickling in costs linear time.
     let position = this.#scanBase;
     let index = -1;
@@ -242,7 +260,7 @@ export class FrameDecoder {
       return undefined;
     }
     if (index > this.#maxFrame + slack) throw new FrameTooLargeError(index, this.#maxFrame);
-    const taken = this.#take(index);
+    const taken = this.#take(index, into);
     this.#skip(1);
     this.#scanChunk = 0;
     this.#scanBase = 0;
@@ -260,32 +278,58 @@ export class FrameDecoder {
     return this.#gather(size, false);
   }
 
-  #take(size: number): Uint8Array {
-    if (size === 0) return new Uint8Array(0);
+  // The next `size` bytes, consumed, in `into` if they fit there.
+  #take(size: number, into?: Uint8Array): Uint8Array {
+    const out = into !== undefined && size <= into.length
+      ? into.subarray(0, size)
+      : size === 0
+      ? new Uint8Array(0)
+      : size <= SMALL_FRAME
+      ? this.#small(size)
+      : undefined;
+    if (size === 0) return out!;
     const first = this.#chunks[0];
     if (first.length - this.#offset >= size) {
-      // Copy so the frame does not pin the whole (possibly large) input chunk.
-      const frame = first.slice(this.#offset, this.#offset + size);
+      // Copy so the frame does not pin the whole (possibly large) input chunk, and so the input
+      // buffer can take the next read.
+      const from = first.subarray(this.#offset, this.#offset + size);
       this.#skip(size);
-      return frame;
+      if (out === undefined) return from.slice();
+      out.set(from);
+      return out;
     }
-    return this.#gather(size, true);
+    return this.#gather(size, true, out);
   }
 
-  #directTarget(minimum: number): Uint8Array | undefined {
+  // A view of `size` bytes of the shared block of small frames, never handed out before.
+  #small(size: number): Uint8Array {
+    if (this.#block === undefined || this.#blockUsed + size > SMALL_BLOCK) {
+      this.#block = new Uint8Array(SMALL_BLOCK);
+      this.#blockUsed = 0;
+    }
+    const at = this.#blockUsed;
+    this.#blockUsed += size;
+    return this.#block.subarray(at, at + size);
+  }
+
+  #directTarget(minimum: number, into: Uint8Array | undefined): Uint8Array | undefined {
     if (this.#direct === undefined) {
       if (this.#framing !== "length" || this.#want < minimum) return undefined;
       if (this.#buffered >= this.#want) return undefined;
-      if (this.#buffered * DIRECT_RESERVE_RATIO < this.#want) return undefined;
+      // The caller's buffer costs nothing more to fill: no need to wait for the first eighth.
+      const fits = into !== undefined && this.#want <= into.length;
+      if (!fits && this.#buffered * DIRECT_RESERVE_RATIO < this.#want) return undefined;
       const filled = this.#buffered;
-      this.#direct = this.#gather(filled, true, new Uint8Array(this.#want));
+      const target = fits ? into.subarray(0, this.#want) : new Uint8Array(this.#want);
+      this.#direct = this.#gather(filled, true, target);
       this.#directFilled = filled;
       this.#buffered = filled;
     }
     return this.#direct.subarray(this.#directFilled);
   }
 
-  #gather(size: number, consume: boolean, out = new Uint8Array(size)): Uint8Array {
+  #gather(size: number, consume: boolean, out?: Uint8Array): Uint8Array {
+    out ??= new Uint8Array(size);
     let filled = 0;
     let offset = this.#offset;
     for (const chunk of this.#chunks) {

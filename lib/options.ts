@@ -11,7 +11,7 @@ import { FRAMINGS, MAX_LENGTH_HEADER } from "./framing.ts";
  * Throws a `TypeError` or `RangeError` naming the first option of `options` that is out of place:
  * `framing` not one of {@linkcode FRAMINGS}, `maxFrame` not a whole number from 0 to
  * {@linkcode MAX_LENGTH_HEADER}, `timeout` negative or not a number, `maxClients` not a whole
- * number of at least 1, `name` not a string, `allowOthers` or `keepOpenAfterError` not a boolean,
+ * number of at least 1, `highWaterMark` not a whole number of bytes, `name` not a string, `allowOthers` or `keepOpenAfterError` not a boolean,
  * `signal` not an
  * `AbortSignal`. Absent (`undefined`) options are fine: they take their defaults.
  *
@@ -46,6 +46,7 @@ export function checkOptions(options: Record<string, unknown>): void {
     }
   }
   checkInteger("maxClients", maxClients, 1, Number.MAX_SAFE_INTEGER, "clients");
+  checkInteger("highWaterMark", options.highWaterMark, 0, Number.MAX_SAFE_INTEGER, "bytes");
   for (const option of ["allowOthers", "keepOpenAfterError"]) {
     const value = options[option];
     if (value !== undefined && typeof value !== "boolean") {

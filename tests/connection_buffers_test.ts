@@ -59,6 +59,7 @@ Deno.test("connection buffers: many small frames share writes and keep their ord
   const { a, b, rawA } = connectionPair();
   const sent = Array.from({ length: 5_000 }, (_, i) => new TextEncoder().encode(`frame ${i}`));
   await Promise.all(sent.map((payload) => a.send(payload)));
+  await a.flush();
   assertStrictEquals(a.bufferedAmount, 0);
   // 5,000 frames of at most 14 bytes fit in two 64 KiB runs.
   assertEquals(rawA.writes.length <= 3, true, `${rawA.writes.length} writes`);

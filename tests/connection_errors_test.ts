@@ -41,7 +41,8 @@ Deno.test("connection errors: any other transport failure becomes ConnectionClos
   // What a transport without named errors (or a platform error class) throws.
   const odd = new Error("The handle is invalid.");
   const conn = new Connection(failingConn(odd));
-  const sent = await assertRejects(() => conn.send("x"), ConnectionClosedError);
+  await conn.send("x"); // accepted: the write fails afterwards
+  const sent = await assertRejects(() => conn.flush(), ConnectionClosedError);
   assertStrictEquals(sent.message, "cannot send: the connection failed (The handle is invalid.)");
   assertStrictEquals(sent.cause, odd);
   const received = await assertRejects(() => conn.receive(), ConnectionClosedError);

@@ -61,6 +61,7 @@ Deno.test("connection: many sends without awaiting are coalesced into few writes
   const count = 500;
   const sent = Array.from({ length: count }, (_, i) => a.send(`message ${i}`));
   await Promise.all(sent);
+  await a.flush();
   assertLessOrEqual(rawA.writes.length, 2, `${rawA.writes.length} writes for ${count} frames`);
   assertEquals(a.bufferedAmount, 0);
   await a.closeWrite();
@@ -76,6 +77,7 @@ Deno.test("connection: frames sent during a write follow it in one more write, i
   assert(a.bufferedAmount > 0, "frames waiting behind the write are counted");
   rawA.resumeWrites();
   await Promise.all([first, ...rest]);
+  await a.flush();
   assertStrictEquals(rawA.writes.length, 2);
   assertEquals(decodeChunks([rawA.writes[0].bytes]), [bytes("first")]);
   await a.closeWrite();
@@ -120,6 +122,7 @@ for (const framing of FRAMINGS) {
     const { a, rawA } = connectionPair({ framing, writePerFrame: true });
     const payloads = ["one", "", "three", "x".repeat(20_000), "five"];
     await Promise.all(payloads.map((payload) => a.send(payload)));
+    await a.flush();
     assertStrictEquals(rawA.writes.length, payloads.length);
     rawA.writes.forEach((call, i) => {
       assertEquals(call.bytes, concat(encodeFrame(bytes(payloads[i]), { framing })), `write ${i}`);
@@ -285,23 +288,25 @@ Deno.test("connection: await using closes the connection", async () => {
 Deno.test("connection: abort closes at once and fails the frames still in flight", async () => {
   const { a, b, rawA } = connectionPair();
   rawA.pauseWrites();
-  const pending = a.send("never");
+  await a.send("never"); // accepted, not written
   await rawA.writeCalls(1);
   a.abort();
   assert(rawA.closed, "the transport was closed");
-  await assertRejects(() => pending, ConnectionClosedError);
+  await assertRejects(() => a.flush(), ConnectionClosedError);
   await assertRejects(() => a.send("late"), ConnectionClosedError);
   assertStrictEquals(await b.receive(), null);
 });
 
-Deno.test("connection: a failed write fails that send and every later one", async () => {
+Deno.test("connection: a failed write fails every later send, flush and closeWrite", async () => {
   const { a, b } = connectionPair();
   await b.close();
-  const lost = await assertRejects(() => a.send("lost"), ConnectionClosedError);
+  await a.send("lost"); // accepted: the write fails later
+  const lost = await assertRejects(() => a.flush(), ConnectionClosedError);
   assertStrictEquals(lost.message, "cannot send: the peer closed the connection");
   assert(lost.cause instanceof Deno.errors.BrokenPipe, "the transport's error is the cause");
   await assertRejects(() => a.send("also lost"), ConnectionClosedError);
   await assertRejects(() => a.flush(), ConnectionClosedError);
+  await assertRejects(() => a.closeWrite(), ConnectionClosedError);
   await a.close(); // close still releases the connection
   await assertRejects(() => a.send("closed"), ConnectionClosedError);
 });

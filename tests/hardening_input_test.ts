@@ -90,6 +90,9 @@ async function withServer(
     await using server = await ServerProcess.start(["--name", endpointIn(dir), ...args], options);
     await using bystander = await Bystander.join(server, args);
     await bystander.ping();
+    // The ack can arrive before this process has read the server's `connected` line; rawPeer
+    // tells a new client by that count, so it must already include the bystander.
+    await server.until(() => server.count("connected") === 1, "the bystander to be seen");
     await body(server, bystander);
     await bystander.ping();
     assert(!server.exited, "the server exited");

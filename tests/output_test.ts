@@ -11,6 +11,7 @@ import {
   escapeText,
   LineWriter,
   payloadFields,
+  secondsText,
   type Sink,
 } from "../cli/output.ts";
 
@@ -110,4 +111,10 @@ Deno.test("LineWriter: the backlog is counted alike in and out, whatever the cha
   assert(out.congested, "more than 1 MiB queued");
   await pending;
   assert(!out.congested);
+});
+
+Deno.test("secondsText: one second is singular, other durations plural", () => {
+  assertEquals(secondsText(1000), "1 second");
+  assertEquals(secondsText(500), "0.5 seconds");
+  assertEquals(secondsText(90_000), "90 seconds");
 });

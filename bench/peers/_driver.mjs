@@ -3,7 +3,8 @@
  * server's `stats` command. Plain JavaScript on `node:` built-ins, so that Node runs it as well
  * as Deno: every peer is timed by the very same loops, and only its five primitives differ.
  *
- * A driver is started as `DRIVER server MODE PATH` or `DRIVER client WORKLOAD PATH PARAMS_JSON`.
+ * A driver is started as `DRIVER server MODE PATH OPTIONS_JSON` or
+ * `DRIVER client WORKLOAD PATH PARAMS_JSON`.
  * A server prints `{"ready":true}` once it listens, answers each `stats` line on stdin with
  * `{"rss":…,"threads":…,"connections":…}` and exits when stdin ends. A client prints one JSON line
  * with its samples and exits.
@@ -25,13 +26,16 @@ export const TOTAL_DIGITS = 16;
  * The primitives a peer provides.
  *
  * @typedef {object} Peer
- * @property {(mode: "echo" | "sink", path: string) => Promise<{connections: () => number,
- *   close: () => void}>} serve Listens on `path`: `echo` sends every message back; `sink`
- *   counts the messages of each connection until the client has sent them all, then answers
- *   with the count (frames, or bytes for unframed peers) and closes.
+ * @property {(mode: "echo" | "sink", path: string, options: ServerOptions) => Promise<{
+ *   connections: () => number, close: () => void}>} serve Listens on `path`: `echo` sends every
+ *   message back; `sink` counts the messages of each connection until the client has sent them
+ *   all, then answers with the count (frames, or bytes for unframed peers) and closes.
  * @property {(path: string) => Promise<unknown>} open Connects to `path`.
  * @property {(conn: any, message: Uint8Array) => Promise<void>} roundTrip Sends `message` and
  *   waits for it to come back.
+ * @property {(conn: any, message: Uint8Array, count: number) => Promise<void>} echo Sends
+ *   `message` `count` times without waiting for replies (one write each for unframed peers), and
+ *   waits until all `count` replies are back.
  * @property {(conn: any, message: Uint8Array, count: number, params: Params) => Promise<void>}
  *   stream Sends `message` `count` times, tells the server it is done, waits for its count and
  *   checks it.
@@ -50,6 +54,13 @@ export const TOTAL_DIGITS = 16;
  */
 
 /**
+ * What the harness asks of a server.
+ *
+ * @typedef {object} ServerOptions
+ * @property {"new" | "into"} [receive] duct only: `receive()` or `receiveInto()` one buffer.
+ */
+
+/**
  * Runs a driver as its command line asks.
  *
  * @param {Peer} peer The peer's primitives.
@@ -63,7 +74,8 @@ export const TOTAL_DIGITS = 16;
 export async function main(peer) {
   const [role, kind, path, json] = process.argv.slice(2);
   if (role === "server") {
-    const server = await peer.serve(/** @type {"echo" | "sink"} */ (kind), path);
+    const options = /** @type {ServerOptions} */ (JSON.parse(json ?? "{}"));
+    const server = await peer.serve(/** @type {"echo" | "sink"} */ (kind), path, options);
     emit({ ready: true });
     await stdinLines(async (line) => {
       if (line === "stats") emit({ ...await footprint(), connections: server.connections() });
@@ -74,6 +86,7 @@ export async function main(peer) {
   if (role !== "client") throw new Error(`unknown role ${role}`);
   const params = /** @type {Params} */ (JSON.parse(json));
   if (kind === "rtt") emit({ samples: await roundTrips(peer, path, params) });
+  else if (kind === "echo") emit({ samples: await echoes(peer, path, params) });
   else if (kind === "stream") emit({ samples: await streams(peer, path, params) });
   else if (kind === "idle") await idle(peer, path, params);
   else throw new Error(`unknown workload ${kind}`);
@@ -186,7 +199,29 @@ async function roundTrips(peer, path, params) {
 }
 
 /**
- * Workloads 2–4: messages per second over all connections, for each repetition. Connecting is
+ * Workload 2: round trips per second with `count` requests in flight, for each repetition.
+ *
+ * @param {Peer} peer
+ * @param {string} path
+ * @param {Params} params
+ * @returns {Promise<number[]>}
+ */
+async function echoes(peer, path, params) {
+  const message = payload(params.size);
+  const conn = await peer.open(path);
+  const samples = [];
+  for (let rep = -1; rep < params.reps; rep++) {
+    const start = performance.now();
+    await peer.echo(conn, message, params.count);
+    const seconds = (performance.now() - start) / 1000;
+    if (rep >= 0) samples.push(params.count / seconds);
+  }
+  peer.close(conn);
+  return samples;
+}
+
+/**
+ * Workloads 3–5: messages per second over all connections, for each repetition. Connecting is
  * not timed; the clock stops when every server has confirmed every message.
  *
  * @param {Peer} peer
@@ -210,7 +245,7 @@ async function streams(peer, path, params) {
 }
 
 /**
- * Workload 5: holds `clients` idle connections until stdin ends.
+ * Workload 6: holds `clients` idle connections until stdin ends.
  *
  * @param {Peer} peer
  * @param {string} path

@@ -49,6 +49,18 @@ await main({
       got += count;
     }
   },
+  async echo({ conn, buffer }: Client, message: Uint8Array, count: number) {
+    const total = message.length * count;
+    const replies = (async () => {
+      for (let got = 0; got < total;) {
+        const n = await conn.read(buffer);
+        if (n === null) throw new Error("the server closed the connection");
+        got += n;
+      }
+    })();
+    for (let i = 0; i < count; i++) await writeAll(conn, message);
+    await replies;
+  },
   async stream({ conn, buffer }: Client, message: Uint8Array, count: number, params: Params) {
     const expected = String(message.length * count).padStart(TOTAL_DIGITS, "0");
     await writeAll(conn, encoder.encode(expected));

@@ -79,6 +79,14 @@ await main({
     client.peer.emit("message", textOf(message));
     await replied;
   },
+  async echo(conn, message, count) {
+    const client = /** @type {Client} */ (conn);
+    const text = textOf(message);
+    let got = 0;
+    const replied = new Promise((resolve) => client.wake = () => ++got === count && resolve(got));
+    for (let i = 0; i < count; i++) client.peer.emit("message", text);
+    await replied;
+  },
   async stream(conn, message, count) {
     const client = /** @type {Client} */ (conn);
     const text = textOf(message);

@@ -19,7 +19,7 @@ import { main, TOTAL_DIGITS } from "./_driver.mjs";
  * @typedef {object} Client
  * @property {net.Socket} socket
  * @property {number} got Bytes received since the last `expect`.
- * @property {string} text Text received (`stream` replies only).
+ * @property {string | undefined} text Text received, when the pending `expect` keeps it.
  * @property {number} want Bytes to wait for.
  * @property {(() => void) | undefined} wake Settles the pending `expect`.
  */
@@ -40,10 +40,10 @@ await main({
     const socket = net.connect(path);
     await once(socket, "connect");
     /** @type {Client} */
-    const client = { socket, got: 0, text: "", want: 0, wake: undefined };
+    const client = { socket, got: 0, text: undefined, want: 0, wake: undefined };
     socket.on("data", (/** @type {Buffer} */ chunk) => {
       client.got += chunk.length;
-      client.text += chunk.toString();
+      if (client.text !== undefined) client.text += chunk.toString();
       if (client.got >= client.want) client.wake?.();
     });
     socket.on("end", () => client.wake?.());
@@ -57,10 +57,20 @@ await main({
     await arrived;
     if (client.got < message.length) throw new Error("the server closed the connection");
   },
+  async echo(conn, message, count) {
+    const client = /** @type {Client} */ (conn);
+    const total = message.length * count;
+    const arrived = expect(client, total);
+    for (let i = 0; i < count; i++) {
+      if (!client.socket.write(message)) await once(client.socket, "drain");
+    }
+    await arrived;
+    if (client.got < total) throw new Error("the server closed the connection");
+  },
   async stream(conn, message, count, params) {
     const client = /** @type {Client} */ (conn);
     const expected = String(message.length * count).padStart(TOTAL_DIGITS, "0");
-    const replied = expect(client, TOTAL_DIGITS);
+    const replied = expect(client, TOTAL_DIGITS, true);
     client.socket.write(expected);
     if (params.write === "once") {
       client.socket.write(Buffer.alloc(message.length * count, message[0]));
@@ -84,11 +94,12 @@ await main({
  *
  * @param {Client} client
  * @param {number} want
+ * @param {boolean} [keepText] Keep what arrives as `client.text` (short replies only).
  * @returns {Promise<void>}
  */
-function expect(client, want) {
+function expect(client, want, keepText = false) {
   client.got = 0;
-  client.text = "";
+  client.text = keepText ? "" : undefined;
   client.want = want;
   return new Promise((resolve) => client.wake = resolve);
 }
