@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import { ClientProcess, ServerProcess } from "./_hardening.ts";
-import { LIB_URL, Proc, runClient, Server, uniqueName } from "./_cli.ts";
+import { LIB_URL, Proc, removeSocketFile, runClient, Server, uniqueName } from "./_cli.ts";
 
 const LINES = 10_000;
 const WINDOW = 1000;
@@ -121,6 +121,8 @@ Deno.test("--reconnect: no server comes back within --timeout: exit 3, the exact
   } finally {
     await client[Symbol.asyncDispose]();
     await server.stop();
+    // The killed server could not remove its socket file.
+    await removeSocketFile(server.path);
   }
 });
 
