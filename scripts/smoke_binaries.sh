@@ -65,6 +65,11 @@ replies=$("$client" --name "$name" --timeout 15 hello "from the binary" | clean)
 echo "$replies"
 [ "$(grep -c '^server: Message received successfully$' <<<"$replies")" = 2 ] || fail "two acks expected"
 
+# --ping answers for the live server; --list runs (it lists this user's endpoints by plain name).
+"$client" --name "$name" --ping --timeout 15 | clean | grep -q "a server answered on $name" ||
+  fail "--ping found no server on $name"
+"$client" --list >/dev/null || fail "--list exited $?"
+
 # No server on a fresh name: the client must give up with status 2.
 status=0
 "$client" --name "$name-absent" --timeout 0.2 never 2>/dev/null || status=$?
