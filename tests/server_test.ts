@@ -343,7 +343,7 @@ Deno.test("server: clients killed mid-frame and mid-stream are dropped while oth
       event: "error",
       client: partialId,
       message: "connection closed in the middle of a frame (10 of 100 bytes)",
-    }]);
+    }], `every event: ${JSON.stringify(server.events)}`);
   }
   assertEquals(server.eventsOf("message", partialId as number), []);
 
