@@ -84,8 +84,8 @@ export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
  * ```
  */
 export async function platformTransport(): Promise<Transport> {
-  if (Deno.build.os === "windows") return (await import("./windows.ts")).windowsTransport;
-  return (await import("./unix.ts")).unixTransport;
+  if (Deno.build.os === "windows") return (await import("./windows/transport.ts")).windowsTransport;
+  return (await import("./unix/transport.ts")).unixTransport;
 }
 
 /**

@@ -5,16 +5,17 @@
  * @module
  */
 
-import { ConnectionClosedError } from "./errors.ts";
-import { type Completion, completionPort, type IoRequest, ntRead, ntWrite } from "./iocp.ts";
-import type { ByteConn } from "./transport.ts";
+import { ConnectionClosedError } from "../errors.ts";
 import {
-  ERROR_MORE_DATA,
-  ERROR_OPERATION_ABORTED,
-  ERROR_SUCCESS,
-  kernel32Symbols,
-} from "./win32_ffi.ts";
-import { isPeerGone, win32Error } from "./win32_errors.ts";
+  type Completion,
+  completionPort,
+  type IoRequest,
+  ntRead,
+  ntWrite,
+} from "./completion_port.ts";
+import type { ByteConn } from "../transport.ts";
+import { ERROR_MORE_DATA, ERROR_OPERATION_ABORTED, ERROR_SUCCESS, kernel32Symbols } from "./ffi.ts";
+import { isPeerGone, win32Error } from "./errors.ts";
 
 /**
  * Writes shorter than this are copied into a buffer the pipe owns; longer ones are written from
@@ -46,7 +47,7 @@ const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
  *
  * @example
  * ```ts ignore
- * import { PipeConn } from "./win32_pipe.ts";
+ * import { PipeConn } from "./pipe.ts";
  * const conn = new PipeConn(handle, () => console.log("closed"));
  * await conn.write(new TextEncoder().encode("hello\0"));
  * conn.close();

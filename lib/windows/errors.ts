@@ -10,7 +10,7 @@ import {
   InvalidNameError,
   PermissionDeniedError,
   Win32Error,
-} from "./errors.ts";
+} from "../errors.ts";
 import {
   ERROR_ABANDONED_WAIT_0,
   ERROR_ACCESS_DENIED,
@@ -27,7 +27,7 @@ import {
   ERROR_PATH_NOT_FOUND,
   ERROR_PIPE_BUSY,
   ERROR_PIPE_NOT_CONNECTED,
-} from "./win32_ffi.ts";
+} from "./ffi.ts";
 
 /** Short names of the codes duct meets, for messages. */
 const NAMES: Record<number, string> = {
@@ -53,7 +53,7 @@ const NAMES: Record<number, string> = {
  *
  * @example
  * ```ts
- * import { isPeerGone } from "./win32_errors.ts";
+ * import { isPeerGone } from "./errors.ts";
  * console.log(isPeerGone(109)); // true: ERROR_BROKEN_PIPE
  * ```
  */
@@ -67,7 +67,7 @@ export function isPeerGone(code: number): boolean {
  *
  * @example
  * ```ts
- * import { describeCode } from "./win32_errors.ts";
+ * import { describeCode } from "./errors.ts";
  * console.log(describeCode(231)); // ERROR_PIPE_BUSY (Win32 error 231)
  * ```
  */
@@ -82,7 +82,7 @@ export function describeCode(code: number): string {
  *
  * @example
  * ```ts
- * import { win32Error } from "./win32_errors.ts";
+ * import { win32Error } from "./errors.ts";
  * const error = win32Error(5, "cannot open \\\\.\\pipe\\demo", "\\\\.\\pipe\\demo");
  * console.log(error.name); // PermissionDeniedError
  * ```

@@ -37,7 +37,7 @@ import {
   STATUS_BUFFER_OVERFLOW,
   STATUS_SUCCESS,
   wideString,
-} from "./win32_ffi.ts";
+} from "./ffi.ts";
 
 /** The modes `iocp.ts` sets on every handle it associates, when the probe allows. */
 export const SKIP_MODES = FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE;
@@ -68,7 +68,7 @@ const NO_SKIPPING: SkipProbe = { success: false, warning: false };
  *
  * @example
  * ```ts ignore
- * import { probeSkipOnSuccess } from "./iocp_probe.ts";
+ * import { probeSkipOnSuccess } from "./completion_port_probe.ts";
  * console.log(probeSkipOnSuccess()); // { success: true, warning: false } on Windows 8 and later
  * ```
  */

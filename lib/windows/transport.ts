@@ -6,15 +6,15 @@
  * @module
  */
 
-import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "./errors.ts";
-import { completionPort, ntListen } from "./iocp.ts";
+import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "../errors.ts";
+import { completionPort, ntListen } from "./completion_port.ts";
 import type {
   ByteConn,
   ByteListener,
   Transport,
   TransportConnectOptions,
   TransportListenOptions,
-} from "./transport.ts";
+} from "../transport.ts";
 import {
   DWORD_SIZE,
   ERROR_ACCESS_DENIED,
@@ -42,12 +42,12 @@ import {
   SECURITY_IDENTIFICATION,
   SECURITY_SQOS_PRESENT,
   wideString,
-} from "./win32_ffi.ts";
-import { describeCode, win32Error } from "./win32_errors.ts";
-import { PipeConn } from "./win32_pipe.ts";
-import { handleCtrlC } from "./win32_console.ts";
-import { retryUntil } from "./retry.ts";
-import { type PipeSecurity, pipeSecurity } from "./win32_security.ts";
+} from "./ffi.ts";
+import { describeCode, win32Error } from "./errors.ts";
+import { PipeConn } from "./pipe.ts";
+import { handleCtrlC } from "./console.ts";
+import { retryUntil } from "../retry.ts";
+import { type PipeSecurity, pipeSecurity } from "./security.ts";
 
 /** Bytes the pipe buffers in each direction; longer messages wait for the reader. */
 export const PIPE_BUFFER_SIZE = 64 * 1024;
@@ -71,7 +71,7 @@ const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_ID
  *
  * @example
  * ```ts ignore
- * import { windowsTransport } from "./windows.ts";
+ * import { windowsTransport } from "./transport.ts";
  * const listener = await windowsTransport.listen({ name: "demo", path: "\\\\.\\pipe\\demo" });
  * const conn = await listener.accept();
  * conn.close();

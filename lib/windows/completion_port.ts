@@ -53,9 +53,9 @@ import {
   SEVERITY_ERROR,
   STATUS_PENDING,
   STATUS_SUCCESS,
-} from "./win32_ffi.ts";
-import { win32Error } from "./win32_errors.ts";
-import { probeSkipOnSuccess, SKIP_MODES, type SkipProbe } from "./iocp_probe.ts";
+} from "./ffi.ts";
+import { win32Error } from "./errors.ts";
+import { probeSkipOnSuccess, SKIP_MODES, type SkipProbe } from "./completion_port_probe.ts";
 
 /** The outcome of one overlapped operation. */
 export interface Completion {
@@ -118,7 +118,7 @@ const FALSE = 0;
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntRead } from "./iocp.ts";
+ * import { completionPort, ntRead } from "./completion_port.ts";
  * const port = completionPort();
  * port.associate(handle);
  * const { error, bytes } = await port.submit(ntRead(handle, buffer));
@@ -372,7 +372,7 @@ let shared: CompletionPort | undefined;
  *
  * @example
  * ```ts ignore
- * import { completionPort } from "./iocp.ts";
+ * import { completionPort } from "./completion_port.ts";
  * console.log(completionPort().pending); // 0
  * ```
  */
@@ -385,7 +385,7 @@ export function completionPort(): CompletionPort {
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntRead } from "./iocp.ts";
+ * import { completionPort, ntRead } from "./completion_port.ts";
  * const { error, bytes } = await completionPort().submit(ntRead(handle, buffer));
  * ```
  */
@@ -413,7 +413,7 @@ export function ntRead(handle: Deno.PointerValue, buffer: Uint8Array<ArrayBuffer
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntWrite } from "./iocp.ts";
+ * import { completionPort, ntWrite } from "./completion_port.ts";
  * const { error, bytes } = await completionPort().submit(ntWrite(handle, data));
  * ```
  */
@@ -447,7 +447,7 @@ export function ntWrite(
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntListen } from "./iocp.ts";
+ * import { completionPort, ntListen } from "./completion_port.ts";
  * const { error } = await completionPort().submit(ntListen(handle));
  * ```
  */

@@ -12,15 +12,15 @@ import {
   InvalidNameError,
   PermissionDeniedError,
   UnsafePathError,
-} from "./errors.ts";
+} from "../errors.ts";
 import type {
   ByteConn,
   ByteListener,
   Transport,
   TransportConnectOptions,
   TransportListenOptions,
-} from "./transport.ts";
-import { retryUntil } from "./retry.ts";
+} from "../transport.ts";
+import { retryUntil } from "../retry.ts";
 
 /** Owner-only directory: rwx for the user. */
 const PRIVATE_DIRECTORY_MODE = 0o700;
@@ -37,7 +37,7 @@ const SHARED_DIRECTORY_MODE = 0o711;
  *
  * @example
  * ```ts ignore
- * import { unixTransport } from "./unix.ts";
+ * import { unixTransport } from "./transport.ts";
  * const listener = await unixTransport.listen({ name: "demo", path: "/tmp/demo.sock" });
  * listener.close();
  * ```

@@ -148,7 +148,7 @@ export const FSCTL_PIPE_LISTEN = 0x0011_0008;
  *
  * @example
  * ```ts
- * import { ntSeverity, STATUS_BUFFER_OVERFLOW } from "./win32_ffi.ts";
+ * import { ntSeverity, STATUS_BUFFER_OVERFLOW } from "./ffi.ts";
  * console.log(ntSeverity(STATUS_BUFFER_OVERFLOW)); // 2
  * ```
  */
@@ -300,7 +300,7 @@ let ntdll: Ntdll | undefined;
  *
  * @example
  * ```ts ignore
- * import { kernel32Symbols } from "./win32_ffi.ts";
+ * import { kernel32Symbols } from "./ffi.ts";
  * console.log(kernel32Symbols().GetLastError());
  * ```
  */
@@ -313,7 +313,7 @@ export function kernel32Symbols(): Kernel32 {
  *
  * @example
  * ```ts ignore
- * import { advapi32Symbols } from "./win32_ffi.ts";
+ * import { advapi32Symbols } from "./ffi.ts";
  * console.log(typeof advapi32Symbols().OpenProcessToken);
  * ```
  */
@@ -326,7 +326,7 @@ export function advapi32Symbols(): Advapi32 {
  *
  * @example
  * ```ts ignore
- * import { ntdllSymbols } from "./win32_ffi.ts";
+ * import { ntdllSymbols } from "./ffi.ts";
  * console.log(ntdllSymbols().RtlNtStatusToDosError(0xc0000120)); // 995, ERROR_OPERATION_ABORTED
  * ```
  */
@@ -339,7 +339,7 @@ export function ntdllSymbols(): Ntdll {
  *
  * @example
  * ```ts
- * import { wideString } from "./win32_ffi.ts";
+ * import { wideString } from "./ffi.ts";
  * console.log(wideString("ab").length); // 6
  * ```
  */
@@ -354,7 +354,7 @@ export function wideString(text: string): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import { isInvalidHandle } from "./win32_ffi.ts";
+ * import { isInvalidHandle } from "./ffi.ts";
  * console.log(isInvalidHandle(null)); // true
  * ```
  */
