@@ -33,7 +33,7 @@ const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
 
 /**
  * A connected pipe handle. Each read is one overlapped `ReadFile` into a buffer of its own: when a
- * message is already waiting it completes inside the call (see `iocp.ts`), otherwise it waits in
+ * message is already waiting it completes inside the call (see `completion_port.ts`), otherwise it waits in
  * the kernel for the next one. (libuv waits with a zero-byte read instead, so that an idle pipe
  * pins no buffer; that costs a second system call and a second completion for every message, and
  * duct's idle connections read with a 4 KiB buffer.) `ERROR_MORE_DATA` just means the rest of the

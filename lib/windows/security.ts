@@ -42,8 +42,6 @@ export const OTHERS_ACCESS = FILE_GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_AT
 export interface PipeSecurity {
   /** The `SECURITY_ATTRIBUTES` structure, to pass as `lpSecurityAttributes`. */
   readonly attributes: Uint8Array<ArrayBuffer>;
-  /** The SDDL string the descriptor was built from (for diagnostics). */
-  readonly sddl: string;
   /** Releases the descriptor (`LocalFree`). */
   free(): void;
 }
@@ -146,7 +144,6 @@ export function pipeSecurity(allowOthers: boolean): PipeSecurity {
   let freed = false;
   return {
     attributes,
-    sddl,
     free() {
       if (freed) return;
       freed = true;

@@ -1,6 +1,6 @@
 /**
  * Windows named-pipe transport: `\\.\pipe\NAME` through `Deno.dlopen("kernel32.dll")`, with
- * overlapped I/O on one completion port (see `iocp.ts`) and message-mode pipes, so that classic
+ * overlapped I/O on one completion port (see `completion_port.ts`) and message-mode pipes, so that classic
  * Win32 peers reading one message per `ReadFile` interoperate in `nul` and `line` framing.
  *
  * @module
@@ -16,7 +16,6 @@ import type {
   TransportListenOptions,
 } from "../transport.ts";
 import {
-  DWORD_SIZE,
   ERROR_ACCESS_DENIED,
   ERROR_ALREADY_EXISTS,
   ERROR_FILE_NOT_FOUND,
@@ -32,19 +31,15 @@ import {
   isInvalidHandle,
   kernel32Symbols,
   OPEN_EXISTING,
-  PIPE_ACCESS_DUPLEX,
   PIPE_MAX_INSTANCES,
-  PIPE_READMODE_MESSAGE,
-  PIPE_REJECT_REMOTE_CLIENTS,
-  PIPE_TYPE_MESSAGE,
   PIPE_UNLIMITED_INSTANCES,
-  PIPE_WAIT,
   SECURITY_IDENTIFICATION,
   SECURITY_SQOS_PRESENT,
   wideString,
 } from "./ffi.ts";
 import { describeCode, win32Error } from "./errors.ts";
 import { PipeConn } from "./pipe.ts";
+import { PIPE_MODE, PIPE_OPEN_MODE, setMessageReadMode } from "./pipe_mode.ts";
 import { handleCtrlC } from "./console.ts";
 import { retryUntil } from "../retry.ts";
 import { type PipeSecurity, pipeSecurity } from "./security.ts";
@@ -56,12 +51,9 @@ const DEFAULT_TIMEOUT = 0;
 /** The client shares nothing: a pipe end has one owner. */
 const NO_SHARING = 0;
 
-const OPEN_MODE = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
-const PIPE_MODE = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
-  PIPE_REJECT_REMOTE_CLIENTS;
 // Exactly what a client needs: read, write, and FILE_WRITE_ATTRIBUTES for SetNamedPipeHandleState.
 // Not GENERIC_WRITE: its FILE_APPEND_DATA (FILE_CREATE_PIPE_INSTANCE) is not granted to other
-// users (win32_security.ts), so asking for it would be refused under --allow-others.
+// users (security.ts), so asking for it would be refused under --allow-others.
 // `>>> 0`: GENERIC_READ has the top bit set, and FFI wants an unsigned value.
 const CLIENT_ACCESS = (GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES) >>> 0;
 const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION) >>> 0;
@@ -100,7 +92,7 @@ function createInstance(
   kernel32.SetLastError(ERROR_SUCCESS);
   const handle = kernel32.CreateNamedPipeW(
     path,
-    first ? OPEN_MODE | FILE_FLAG_FIRST_PIPE_INSTANCE : OPEN_MODE,
+    first ? PIPE_OPEN_MODE | FILE_FLAG_FIRST_PIPE_INSTANCE : PIPE_OPEN_MODE,
     PIPE_MODE,
     maxInstances,
     PIPE_BUFFER_SIZE,
@@ -136,7 +128,7 @@ function listenPipe(options: TransportListenOptions): Promise<ByteListener> {
   const security = pipeSecurity(options.allowOthers ?? false);
   const widePath = wideString(path);
   const created = createInstance(widePath, true, maxInstances, security);
-  // A server must stop on Ctrl+C even when started in a new process group (win32_console.ts).
+  // A server must stop on Ctrl+C even when started in a new process group (console.ts).
   if (created.error === undefined) handleCtrlC();
   if (created.error !== undefined) {
     security.free();
@@ -383,10 +375,8 @@ function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
 function openClient(handle: Deno.PointerValue, path: string): ByteConn {
   const kernel32 = kernel32Symbols();
   // A client end starts in byte read mode; message mode keeps one reply per read.
-  const mode = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
-  new DataView(mode.buffer).setUint32(0, PIPE_READMODE_MESSAGE, true);
-  if (!kernel32.SetNamedPipeHandleState(handle, mode, null, null)) {
-    const error = kernel32.GetLastError();
+  const error = setMessageReadMode(handle);
+  if (error !== ERROR_SUCCESS) {
     kernel32.CloseHandle(handle);
     throw win32Error(error, `cannot switch ${path} to message mode`, path);
   }
