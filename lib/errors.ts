@@ -56,16 +56,16 @@ export class FrameTooLargeError extends DuctError {
    * ```ts
    * import { FrameTooLargeError } from "./mod.ts";
    * console.log(new FrameTooLargeError(20, 10).message);
-   * // frame of 20 bytes is larger than the maximum of 10 bytes (--max-frame)
+   * // frame of 20 bytes is larger than the maximum of 10 bytes (maxFrame)
    * console.log(new FrameTooLargeError(12, 10, { unterminated: "newline" }).message);
-   * // more than the maximum of 10 bytes (--max-frame) arrived without a newline
+   * // more than the maximum of 10 bytes (maxFrame) arrived without a newline
    * ```
    */
   constructor(size: number, maxFrame: number, options?: FrameTooLargeOptions) {
     super(
       options?.unterminated === undefined
-        ? `frame of ${size} bytes is larger than the maximum of ${maxFrame} bytes (--max-frame)`
-        : `more than the maximum of ${maxFrame} bytes (--max-frame) arrived without a ` +
+        ? `frame of ${size} bytes is larger than the maximum of ${maxFrame} bytes (maxFrame)`
+        : `more than the maximum of ${maxFrame} bytes (maxFrame) arrived without a ` +
           options.unterminated,
       options,
     );

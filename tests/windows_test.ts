@@ -100,7 +100,7 @@ Deno.test({
     assertStrictEquals(
       error.message,
       `the server on ${name} (\\\\.\\pipe\\${name}) is full: every pipe instance stayed taken ` +
-        `(is it at its --max-clients limit?)`,
+        `(is it at its maxClients limit?)`,
     );
     assert(String((error.cause as Error).message).includes("ERROR_PIPE_BUSY"));
 

@@ -153,7 +153,7 @@ function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
         // Waiting cannot help: the socket or its directory belongs to another user.
         throw new PermissionDeniedError(
           `permission denied on ${path}: the server belongs to another user, who must start it ` +
-            `with --allow-others (and put it where you can reach it) to let you connect`,
+            `with allowOthers (and put it where you can reach it) to let you connect`,
           { cause: error },
         );
       }

@@ -78,7 +78,8 @@ export function describeCode(code: number): string {
 
 /**
  * Turns a Win32 error code into the matching named error. `context` says what was being done,
- * for example `cannot open \\.\pipe\testPipe`; `path` is the pipe path, when there is one.
+ * for example `cannot open \\.\pipe\testPipe`; `path` is the pipe path, when there is one. A
+ * named error other than {@linkcode Win32Error} has a `Win32Error` with the code as its `cause`.
  *
  * @example
  * ```ts
@@ -89,23 +90,29 @@ export function describeCode(code: number): string {
  */
 export function win32Error(code: number, context: string, path?: string): DuctError {
   const detail = describeCode(code);
+  // The named errors keep the code: their cause is the plain Win32Error.
+  const cause = new Win32Error(code, `${context}: ${detail}`);
   if (code === ERROR_ACCESS_DENIED) {
     return new PermissionDeniedError(
       `${context}: access denied (${detail}); the pipe belongs to another user, or its server ` +
-        `admits only its own user (start that server with --allow-others to open it)`,
+        `admits only its own user (start that server with allowOthers to open it)`,
+      { cause },
     );
   }
   if (code === ERROR_INVALID_NAME || code === ERROR_BAD_PATHNAME) {
     return new InvalidNameError(
       `${context}: Windows rejects the pipe name${path ? ` ${path}` : ""} (${detail}); ` +
         `use letters, digits, '-', '_' or '.'`,
+      { cause },
     );
   }
   if (isPeerGone(code)) {
-    return new ConnectionClosedError(`${context}: the other end closed the pipe (${detail})`);
+    return new ConnectionClosedError(`${context}: the other end closed the pipe (${detail})`, {
+      cause,
+    });
   }
   if (code === ERROR_OPERATION_ABORTED) {
-    return new ConnectionClosedError(`${context}: the pipe was closed (${detail})`);
+    return new ConnectionClosedError(`${context}: the pipe was closed (${detail})`, { cause });
   }
   if (code === ERROR_ABANDONED_WAIT_0) {
     return new Win32Error(
@@ -114,5 +121,5 @@ export function win32Error(code: number, context: string, path?: string): DuctEr
         `this process any more; restart it`,
     );
   }
-  return new Win32Error(code, `${context}: ${detail}`);
+  return cause;
 }

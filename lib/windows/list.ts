@@ -42,7 +42,7 @@ export function listPipes(): EndpointInfo[] {
       throw win32Error(
         error,
         `cannot list the pipes in ${PIPE_PREFIX}: this system does not list its pipe directory ` +
-          "(Wine does not); check one name with --ping --name NAME",
+          "(Wine does not); check one name by connecting to it",
       );
     }
     throw win32Error(error, `cannot list the pipes in ${PIPE_PREFIX}`);

@@ -365,7 +365,7 @@ function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
       new ConnectTimeoutError(
         lastError === ERROR_PIPE_BUSY
           ? `the server on ${name} (${path}) is full: every pipe instance stayed taken ` +
-            `(is it at its --max-clients limit?)`
+            `(is it at its maxClients limit?)`
           : `no server is listening on ${name} (${path})`,
         { cause: new Error(`the last attempt failed with ${describeCode(lastError)}`) },
       ),
