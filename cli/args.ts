@@ -46,9 +46,10 @@ export interface ParsedArgs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseArgs } from "./args.ts";
  * const { values } = parseArgs(["--name", "x"], { name: { type: "string" } });
- * console.log(values.name); // "x"
+ * assert.equal(values.name, "x");
  * ```
  */
 export function parseArgs(
@@ -95,8 +96,9 @@ function joinNegativeValues(args: string[], options: Record<string, OptionSpec>)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFraming } from "./args.ts";
- * console.log(parseFraming("nul")); // "nul"
+ * assert.equal(parseFraming("nul"), "nul");
  * ```
  */
 export function parseFraming(value: string | boolean | undefined): Framing {
@@ -126,8 +128,9 @@ const UNITS: Record<string, number> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseBytes } from "./args.ts";
- * console.log(parseBytes("16MiB", "--max-frame")); // 16777216
+ * assert.equal(parseBytes("16MiB", "--max-frame"), 16777216);
  * ```
  */
 export function parseBytes(value: string, flag: string, limits: { max?: number } = {}): number {
@@ -153,8 +156,9 @@ export function parseBytes(value: string, flag: string, limits: { max?: number }
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSeconds } from "./args.ts";
- * console.log(parseSeconds("1.5", "--timeout")); // 1500
+ * assert.equal(parseSeconds("1.5", "--timeout"), 1500);
  * ```
  */
 export function parseSeconds(
@@ -179,8 +183,9 @@ export function parseSeconds(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCount } from "./args.ts";
- * console.log(parseCount("8", "--max-clients")); // 8
+ * assert.equal(parseCount("8", "--max-clients"), 8);
  * ```
  */
 export function parseCount(value: string, flag: string): number {
@@ -216,10 +221,10 @@ export interface EndpointArgs {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * import { endpointArgs, ENDPOINT_OPTIONS, parseArgs } from "./args.ts";
  * const { values } = parseArgs(["--max-frame", "64k"], ENDPOINT_OPTIONS);
- * assertEquals(endpointArgs(values), { name: "testPipe", framing: "length", maxFrame: 65536 });
+ * assert.deepEqual(endpointArgs(values), { name: "testPipe", framing: "length", maxFrame: 65536 });
  * ```
  */
 export function endpointArgs(values: ParsedArgs["values"]): EndpointArgs {

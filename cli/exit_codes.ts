@@ -44,9 +44,9 @@ const FLAG_HINTS: [RegExp, string][] = [
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * import { withFlagHints } from "./exit_codes.ts";
- * assertEquals(withFlagHints("larger than the maximum of 4 bytes (maxFrame)"), "larger than the maximum of 4 bytes (--max-frame)");
+ * assert.equal(withFlagHints("larger than the maximum of 4 bytes (maxFrame)"), "larger than the maximum of 4 bytes (--max-frame)");
  * ```
  */
 export function withFlagHints(message: string): string {
@@ -59,8 +59,9 @@ export function withFlagHints(message: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { failureOf } from "./exit_codes.ts";
- * console.log(failureOf(new Error("boom"))); // { status: 1, message: "boom" }
+ * assert.deepEqual(failureOf(new Error("boom")), { status: 1, message: "boom" });
  * ```
  */
 export function failureOf(error: unknown): { status: number; message: string } {

@@ -12,9 +12,10 @@ export class DuctError extends Error {
    *
    * @example Catch any duct error
    * ```ts
+   * import assert from "node:assert/strict";
    * import { DuctError } from "./mod.ts";
    * const error: Error = new DuctError("boom");
-   * console.log(error instanceof DuctError); // true
+   * assert.equal(error instanceof DuctError, true);
    * ```
    */
   constructor(message: string, options?: ErrorOptions) {
@@ -105,9 +106,10 @@ export class Win32Error extends DuctError {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Win32Error } from "./mod.ts";
    * const error = new Win32Error(231, "cannot connect: all pipe instances are busy (Win32 error 231)");
-   * console.log(error.code); // 231
+   * assert.equal(error.code, 231);
    * ```
    */
   constructor(code: number, message: string, options?: ErrorOptions) {
@@ -128,11 +130,14 @@ export class UnconfirmedError extends DuctError {
   readonly reason: string;
 
   /**
+   * Gives up on `messages`, saying why (`reason`, which the message ends with the count).
+   *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { UnconfirmedError } from "./mod.ts";
    * const error = new UnconfirmedError("no server came back", [new Uint8Array([104, 105])]);
-   * console.log(error.messages.length); // 1
+   * assert.equal(error.messages.length, 1);
    * ```
    */
   constructor(reason: string, messages: Uint8Array[], options?: ErrorOptions) {

@@ -33,10 +33,10 @@ export interface ResolvedOptions {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * import { resolveOptions } from "./options.ts";
  * const options = resolveOptions({ framing: "line" });
- * assertEquals([options.framing, options.maxFrame, options.timeout], ["line", 16 * 1024 * 1024, 5000]);
+ * assert.deepEqual([options.framing, options.maxFrame, options.timeout], ["line", 16 * 1024 * 1024, 5000]);
  * ```
  */
 export function resolveOptions(options: Record<string, unknown> = {}): ResolvedOptions {

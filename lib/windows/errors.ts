@@ -53,8 +53,9 @@ const NAMES: Record<number, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPeerGone } from "./errors.ts";
- * console.log(isPeerGone(109)); // true: ERROR_BROKEN_PIPE
+ * assert.equal(isPeerGone(109), true);
  * ```
  */
 export function isPeerGone(code: number): boolean {
@@ -67,8 +68,9 @@ export function isPeerGone(code: number): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeCode } from "./errors.ts";
- * console.log(describeCode(231)); // ERROR_PIPE_BUSY (Win32 error 231)
+ * assert.equal(describeCode(231), "ERROR_PIPE_BUSY (Win32 error 231)");
  * ```
  */
 export function describeCode(code: number): string {
@@ -83,9 +85,10 @@ export function describeCode(code: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { win32Error } from "./errors.ts";
  * const error = win32Error(5, "cannot open \\\\.\\pipe\\demo", "\\\\.\\pipe\\demo");
- * console.log(error.name); // PermissionDeniedError
+ * assert.equal(error.name, "PermissionDeniedError");
  * ```
  */
 export function win32Error(code: number, context: string, path?: string): DuctError {

@@ -142,8 +142,9 @@ export const FSCTL_PIPE_LISTEN = 0x0011_0008;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ntSeverity, STATUS_BUFFER_OVERFLOW } from "./ffi.ts";
- * console.log(ntSeverity(STATUS_BUFFER_OVERFLOW)); // 2
+ * assert.equal(ntSeverity(STATUS_BUFFER_OVERFLOW), 2);
  * ```
  */
 export function ntSeverity(status: number): number {
@@ -445,8 +446,9 @@ export function ntdllSymbols(): Ntdll {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wideString } from "./ffi.ts";
- * console.log(wideString("ab").length); // 6
+ * assert.equal(wideString("ab").length, 6);
  * ```
  */
 export function wideString(text: string): Uint8Array<ArrayBuffer> {
@@ -460,8 +462,9 @@ export function wideString(text: string): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isInvalidHandle } from "./ffi.ts";
- * console.log(isInvalidHandle(null)); // true
+ * assert.equal(isInvalidHandle(null), true);
  * ```
  */
 export function isInvalidHandle(handle: Deno.PointerValue): boolean {
