@@ -4,7 +4,7 @@
  * Unix program never loads FFI code; neither platform folder imports the other.
  */
 
-import { dirname, join, normalize, relative } from "node:path";
+import { join, posix, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assert, assertEquals } from "./_assert.ts";
 
@@ -18,13 +18,13 @@ interface Import {
   dynamic: boolean;
 }
 
-/** Every `.ts` file under lib/, relative to lib/. */
+/** Every `.ts` file under lib/, relative to lib/, with `/` on every platform. */
 function libFiles(dir = LIB): string[] {
   const files: string[] = [];
   for (const entry of Deno.readDirSync(dir)) {
     const path = join(dir, entry.name);
     if (entry.isDirectory) files.push(...libFiles(path));
-    else if (entry.name.endsWith(".ts")) files.push(relative(LIB, path));
+    else if (entry.name.endsWith(".ts")) files.push(relative(LIB, path).replaceAll("\\", "/"));
   }
   return files.sort();
 }
@@ -44,7 +44,7 @@ function importsOf(file: string): Import[] {
     for (const match of code.matchAll(pattern)) {
       const specifier = match[1];
       if (!specifier.startsWith(".")) continue;
-      found.push({ target: normalize(join(dirname(file), specifier)), dynamic });
+      found.push({ target: posix.normalize(posix.join(posix.dirname(file), specifier)), dynamic });
     }
   }
   return found;
@@ -78,6 +78,6 @@ Deno.test("layout: only the platform chooser imports lib/unix/ or lib/windows/, 
 });
 
 Deno.test("layout: every lib file is in the portable core or a platform folder", () => {
-  const folders = new Set(libFiles().map((file) => dirname(file)));
+  const folders = new Set(libFiles().map((file) => posix.dirname(file)));
   assertEquals([...folders].sort(), [".", ...PLATFORMS]);
 });
