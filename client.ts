@@ -9,7 +9,6 @@ import {
   type Connection,
   ConnectTimeoutError,
   DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_MAX_FRAME,
   DEFAULT_NAME,
   DuctError,
   encodeFrame,
@@ -17,11 +16,13 @@ import {
   UnconfirmedError,
 } from "./lib/mod.ts";
 import {
+  ENDPOINT_OPTIONS,
+  type EndpointArgs,
+  endpointArgs,
   parseArgs,
-  parseBytes,
   parseCount,
-  parseFraming,
   parseSeconds,
+  SIZE_UNITS_HELP,
   UsageError,
 } from "./cli/args.ts";
 import { EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, failureOf } from "./cli/exit_codes.ts";
@@ -53,8 +54,7 @@ Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
   --framing MODE         length | line | nul (default: length)
   --max-frame BYTES      largest message sent or accepted, e.g. 65536 or 16MiB (default: 16MiB)
-                         (K, KiB = 1024 bytes but KB = 1000: 64k = 65536, 64kb = 64000;
-                         M, MiB, MB and G, GiB, GB likewise)
+${SIZE_UNITS_HELP}
   --timeout SECS         wait this long for a server that is absent or busy (default: ${
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
@@ -78,10 +78,7 @@ line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat doe
 any other error, such as a message the framing cannot carry (positional messages are all
 checked before any is sent).`;
 
-interface ClientOptions {
-  name: string;
-  framing: ReturnType<typeof parseFraming>;
-  maxFrame: number;
+interface ClientOptions extends EndpointArgs {
   timeout: number;
   reply: boolean;
   json: boolean;
@@ -93,9 +90,7 @@ interface ClientOptions {
 
 function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
   const { values, positionals } = parseArgs(args, {
-    name: { type: "string" },
-    framing: { type: "string" },
-    "max-frame": { type: "string" },
+    ...ENDPOINT_OPTIONS,
     timeout: { type: "string" },
     "no-reply": { type: "boolean" },
     json: { type: "boolean" },
@@ -110,11 +105,7 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
   if (values.version) return "version";
   checkCombinations(values, positionals);
   return {
-    name: (values.name as string | undefined) ?? DEFAULT_NAME,
-    framing: parseFraming(values.framing),
-    maxFrame: values["max-frame"] === undefined
-      ? DEFAULT_MAX_FRAME
-      : parseBytes(values["max-frame"] as string, "--max-frame", { max: 0xffff_ffff }),
+    ...endpointArgs(values),
     timeout: values.timeout === undefined
       ? DEFAULT_CONNECT_TIMEOUT
       : parseSeconds(values.timeout as string, "--timeout"),

@@ -4,13 +4,15 @@
  * @module
  */
 
-import { type Connection, DEFAULT_MAX_FRAME, DEFAULT_NAME, listen } from "./lib/mod.ts";
+import { type Connection, DEFAULT_NAME, listen } from "./lib/mod.ts";
 import {
+  ENDPOINT_OPTIONS,
+  type EndpointArgs,
+  endpointArgs,
   parseArgs,
-  parseBytes,
   parseCount,
-  parseFraming,
   parseSeconds,
+  SIZE_UNITS_HELP,
   UsageError,
 } from "./cli/args.ts";
 import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
@@ -40,8 +42,7 @@ Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
   --framing MODE         length | line | nul (default: length)
   --max-frame BYTES      largest message accepted, e.g. 65536 or 16MiB (default: 16MiB)
-                         (K, KiB = 1024 bytes but KB = 1000: 64k = 65536, 64kb = 64000;
-                         M, MiB, MB and G, GiB, GB likewise)
+${SIZE_UNITS_HELP}
   --reply MODE           ack: answer "${ACK}" after printing;
                          echo: answer with the message itself; none: answer nothing (default: ack)
   --json                 print one JSON object per event instead of text
@@ -55,10 +56,7 @@ Exit status: 0 after SIGINT, SIGTERM or SIGHUP, 2 if another server already list
 64 for a wrong command line, 1 for any other error (stdout closed, for one).`;
 
 /** Parsed server options. */
-interface ServerOptions {
-  name: string;
-  framing: ReturnType<typeof parseFraming>;
-  maxFrame: number;
+interface ServerOptions extends EndpointArgs {
   reply: "ack" | "echo" | "none";
   json: boolean;
   maxClients?: number;
@@ -68,9 +66,7 @@ interface ServerOptions {
 
 function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
   const { values } = parseArgs(args, {
-    name: { type: "string" },
-    framing: { type: "string" },
-    "max-frame": { type: "string" },
+    ...ENDPOINT_OPTIONS,
     reply: { type: "string" },
     json: { type: "boolean" },
     "max-clients": { type: "string" },
@@ -87,9 +83,8 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
   }
   const idle = values["idle-timeout"] as string | undefined;
   const maxClients = values["max-clients"] as string | undefined;
-  const maxFrame = values["max-frame"] === undefined
-    ? DEFAULT_MAX_FRAME
-    : parseBytes(values["max-frame"] as string, "--max-frame", { max: 0xffff_ffff });
+  const endpoint = endpointArgs(values);
+  const { maxFrame } = endpoint;
   // The limit holds both ways (a client with the same --max-frame refuses larger frames), so an
   // ack that does not fit could never be sent: refuse the combination instead of dropping acks.
   if (reply === "ack" && maxFrame < ACK_BYTES) {
@@ -98,9 +93,7 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
     );
   }
   return {
-    name: (values.name as string | undefined) ?? DEFAULT_NAME,
-    framing: parseFraming(values.framing),
-    maxFrame,
+    ...endpoint,
     reply,
     json: values.json === true,
     maxClients: maxClients === undefined ? undefined : parseCount(maxClients, "--max-clients"),

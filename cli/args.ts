@@ -6,7 +6,13 @@
  */
 
 import { parseArgs as nodeParseArgs } from "node:util";
-import { type Framing, FRAMINGS } from "../lib/mod.ts";
+import {
+  DEFAULT_MAX_FRAME,
+  DEFAULT_NAME,
+  type Framing,
+  FRAMINGS,
+  MAX_LENGTH_HEADER,
+} from "../lib/mod.ts";
 
 /** A mistake in the command line; the entrypoint prints it with a hint to `--help`. */
 export class UsageError extends Error {
@@ -40,9 +46,10 @@ export interface ParsedArgs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseArgs } from "./args.ts";
  * const { values } = parseArgs(["--name", "x"], { name: { type: "string" } });
- * console.log(values.name); // "x"
+ * assert.equal(values.name, "x");
  * ```
  */
 export function parseArgs(
@@ -89,8 +96,9 @@ function joinNegativeValues(args: string[], options: Record<string, OptionSpec>)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseFraming } from "./args.ts";
- * console.log(parseFraming("nul")); // "nul"
+ * assert.equal(parseFraming("nul"), "nul");
  * ```
  */
 export function parseFraming(value: string | boolean | undefined): Framing {
@@ -120,8 +128,9 @@ const UNITS: Record<string, number> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseBytes } from "./args.ts";
- * console.log(parseBytes("16MiB", "--max-frame")); // 16777216
+ * assert.equal(parseBytes("16MiB", "--max-frame"), 16777216);
  * ```
  */
 export function parseBytes(value: string, flag: string, limits: { max?: number } = {}): number {
@@ -147,8 +156,9 @@ export function parseBytes(value: string, flag: string, limits: { max?: number }
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSeconds } from "./args.ts";
- * console.log(parseSeconds("1.5", "--timeout")); // 1500
+ * assert.equal(parseSeconds("1.5", "--timeout"), 1500);
  * ```
  */
 export function parseSeconds(
@@ -173,8 +183,9 @@ export function parseSeconds(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCount } from "./args.ts";
- * console.log(parseCount("8", "--max-clients")); // 8
+ * assert.equal(parseCount("8", "--max-clients"), 8);
  * ```
  */
 export function parseCount(value: string, flag: string): number {
@@ -183,4 +194,46 @@ export function parseCount(value: string, flag: string): number {
     throw new UsageError(`${flag} takes a whole number of at least 1, not "${value}"`);
   }
   return count;
+}
+
+/** The options both programs take, with the same meaning: where, how framed, how large. */
+export const ENDPOINT_OPTIONS: Record<string, OptionSpec> = {
+  name: { type: "string" },
+  framing: { type: "string" },
+  "max-frame": { type: "string" },
+};
+
+/** The lines of both programs' `--help` that explain the size units of `--max-frame`. */
+export const SIZE_UNITS_HELP =
+  `                         (K, KiB = 1024 bytes but KB = 1000: 64k = 65536, 64kb = 64000;
+                         M, MiB, MB and G, GiB, GB likewise)`;
+
+/** The values of {@linkcode ENDPOINT_OPTIONS}, checked and with their defaults. */
+export interface EndpointArgs {
+  name: string;
+  framing: Framing;
+  maxFrame: number;
+}
+
+/**
+ * Reads {@linkcode ENDPOINT_OPTIONS} from parsed values: `--name` (default `testPipe`),
+ * `--framing` (default `length`) and `--max-frame` (default 16MiB, at most 4294967295 bytes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { endpointArgs, ENDPOINT_OPTIONS, parseArgs } from "./args.ts";
+ * const { values } = parseArgs(["--max-frame", "64k"], ENDPOINT_OPTIONS);
+ * assert.deepEqual(endpointArgs(values), { name: "testPipe", framing: "length", maxFrame: 65536 });
+ * ```
+ */
+export function endpointArgs(values: ParsedArgs["values"]): EndpointArgs {
+  const maxFrame = values["max-frame"];
+  return {
+    name: typeof values.name === "string" ? values.name : DEFAULT_NAME,
+    framing: parseFraming(values.framing),
+    maxFrame: typeof maxFrame === "string"
+      ? parseBytes(maxFrame, "--max-frame", { max: MAX_LENGTH_HEADER })
+      : DEFAULT_MAX_FRAME,
+  };
 }

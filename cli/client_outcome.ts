@@ -46,12 +46,13 @@ export const SERVER_CLOSED_NOTE = "server closed the connection";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { outcomeOf } from "./client_outcome.ts";
  * const outcome = outcomeOf({
  *   reply: true, framing: "length", maxFrame: 1024, sent: 2, confirmed: 2,
  *   repliesEnded: {}, inputLeft: true, halfClosed: false,
  * });
- * console.log(outcome); // { status: 0, note: "server closed the connection" }
+ * assert.deepEqual(outcome, { status: 0, note: "server closed the connection" });
  * ```
  */
 export function outcomeOf(facts: SessionFacts): Outcome {

@@ -11,7 +11,7 @@ import {
   ReliableSender,
   type UnconfirmedError,
 } from "../lib/mod.ts";
-import { EXIT_UNCONFIRMED } from "./exit_codes.ts";
+import { EXIT_UNCONFIRMED, withFlagHints } from "./exit_codes.ts";
 import { displayPayload, payloadFields } from "./output.ts";
 
 const encoder = new TextEncoder();
@@ -89,7 +89,10 @@ export function gaveUp(
   const rest = facts.inputLeft ? "; the rest of the input was not sent" : "";
   return {
     status: EXIT_UNCONFIRMED,
-    error: `${error.reason}: ${error.messages.length} of ${facts.sent} messages were never ` +
+    error:
+      `${
+        withFlagHints(error.reason)
+      }: ${error.messages.length} of ${facts.sent} messages were never ` +
       `confirmed${rest}`,
   };
 }

@@ -26,12 +26,42 @@ export const EXIT_INTERRUPTED = 130;
 export const EXIT_BROKEN_PIPE = 141;
 
 /**
- * The exit status for an error that ends a CLI, and its one-line message.
+ * The library names its options (`maxFrame`, `framing "length"`); both programs name the flags
+ * that set them, so their messages tell the user what to type.
+ */
+const FLAG_HINTS: [RegExp, string][] = [
+  [/\(maxFrame\)/g, "(--max-frame)"],
+  [/\bframing "(length|line|nul)"/g, "--framing $1"],
+  [/\bthe same framing\b/g, "the same --framing"],
+  [/\ballowOthers\b/g, "--allow-others"],
+  [/\bmaxClients\b/g, "--max-clients"],
+  [/\bcheck one name by connecting to it\b/g, "check one name with --ping --name NAME"],
+];
+
+/**
+ * A library error's message in the words of the command line: its option names become the flags
+ * that set them.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { withFlagHints } from "./exit_codes.ts";
+ * assert.equal(withFlagHints("larger than the maximum of 4 bytes (maxFrame)"), "larger than the maximum of 4 bytes (--max-frame)");
+ * ```
+ */
+export function withFlagHints(message: string): string {
+  return FLAG_HINTS.reduce((text, [pattern, flag]) => text.replace(pattern, flag), message);
+}
+
+/**
+ * The exit status for an error that ends a CLI, and its one-line message (library errors in the
+ * words of the command line, see {@linkcode withFlagHints}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { failureOf } from "./exit_codes.ts";
- * console.log(failureOf(new Error("boom"))); // { status: 1, message: "boom" }
+ * assert.deepEqual(failureOf(new Error("boom")), { status: 1, message: "boom" });
  * ```
  */
 export function failureOf(error: unknown): { status: number; message: string } {
@@ -39,9 +69,11 @@ export function failureOf(error: unknown): { status: number; message: string } {
     return { status: EXIT_USAGE, message: `${error.message} (see --help)` };
   }
   if (error instanceof ConnectTimeoutError || error instanceof AddressInUseError) {
-    return { status: EXIT_UNAVAILABLE, message: error.message };
+    return { status: EXIT_UNAVAILABLE, message: withFlagHints(error.message) };
   }
-  if (error instanceof DuctError) return { status: EXIT_FAILURE, message: error.message };
+  if (error instanceof DuctError) {
+    return { status: EXIT_FAILURE, message: withFlagHints(error.message) };
+  }
   if (error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset) {
     // The OS text ("Broken pipe (os error 32)") does not say who left.
     return { status: EXIT_FAILURE, message: "the peer closed the connection" };

@@ -118,9 +118,10 @@ export interface DisplayOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { displayPayload } from "./output.ts";
- * console.log(displayPayload(Uint8Array.of(104, 105, 0xff))); // hi\xff
- * console.log(displayPayload(new Uint8Array(5).fill(0x61), { headBytes: 2 })); // aa… (5 bytes)
+ * assert.equal(displayPayload(Uint8Array.of(104, 105, 0xff)), "hi\\xff");
+ * assert.equal(displayPayload(new Uint8Array(5).fill(0x61), { headBytes: 2 }), "aa… (5 bytes)");
  * ```
  */
 export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}): string {
@@ -144,9 +145,10 @@ export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeText } from "./output.ts";
- * console.log(escapeText("a\x1b[2Jb")); // a\x1b[2Jb
- * console.log(escapeText("\\\\.\\pipe\\x", { keepBackslash: true })); // \\.\pipe\x
+ * assert.equal(escapeText("a\x1b[2Jb"), "a\\x1b[2Jb");
+ * assert.equal(escapeText("\\\\.\\pipe\\x", { keepBackslash: true }), "\\\\.\\pipe\\x");
  * ```
  */
 export function escapeText(text: string, options: { keepBackslash?: boolean } = {}): string {
@@ -188,8 +190,9 @@ const BYTE_TEXT: readonly string[] = Array.from(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { payloadFields } from "./output.ts";
- * console.log(payloadFields(Uint8Array.of(0xff))); // { base64: "/w==" }
+ * assert.deepEqual(payloadFields(Uint8Array.of(0xff)), { base64: "/w==" });
  * ```
  */
 export function payloadFields(payload: Uint8Array): { text: string } | { base64: string } {
@@ -201,8 +204,9 @@ export function payloadFields(payload: Uint8Array): { text: string } | { base64:
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { secondsText } from "./output.ts";
- * console.log(secondsText(1000)); // 1 second
+ * assert.equal(secondsText(1000), "1 second");
  * ```
  */
 export function secondsText(milliseconds: number): string {
@@ -215,9 +219,10 @@ export function secondsText(milliseconds: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reportError } from "./output.ts";
  * const status = reportError("duct-client", "no server", 2);
- * console.log(status); // 2
+ * assert.equal(status, 2);
  * ```
  */
 export function reportError(program: string, message: string, status: number): number {

@@ -4,15 +4,14 @@
  * @module
  */
 
-import { Connection, DEFAULT_HIGH_WATER_MARK } from "./connection.ts";
-import { DEFAULT_NAME, type Endpoint, resolveEndpoint } from "./endpoint.ts";
+import { Connection, type ConnectionOptions } from "./connection.ts";
+import { type Endpoint, resolveEndpoint } from "./endpoint.ts";
 import { DuctError } from "./errors.ts";
-import { DEFAULT_MAX_FRAME, type Framing } from "./framing.ts";
-import { checkOptions } from "./options.ts";
+import type { Framing } from "./framing.ts";
+import { type ResolvedOptions, resolveOptions } from "./options.ts";
 import type { ByteListener, Transport } from "./transport.ts";
 
-/** Default time `connect` waits for a server that is absent or busy: 5 seconds. */
-export const DEFAULT_CONNECT_TIMEOUT = 5000;
+export { DEFAULT_CONNECT_TIMEOUT } from "./options.ts";
 
 /** Options shared by {@linkcode listen} and {@linkcode connect}. */
 export interface EndpointOptions {
@@ -84,8 +83,8 @@ export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
  * ```
  */
 export async function platformTransport(): Promise<Transport> {
-  if (Deno.build.os === "windows") return (await import("./windows.ts")).windowsTransport;
-  return (await import("./unix.ts")).unixTransport;
+  if (Deno.build.os === "windows") return (await import("./windows/transport.ts")).windowsTransport;
+  return (await import("./unix/transport.ts")).unixTransport;
 }
 
 /**
@@ -112,18 +111,17 @@ export async function platformTransport(): Promise<Transport> {
  * ```
  */
 export async function listen(options: ListenOptions = {}): Promise<Listener> {
-  checkOptions({ ...options });
-  const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
+  const resolved = resolveOptions({ ...options });
+  const endpoint = resolveEndpoint(resolved.name);
   const transport = await platformTransport();
-  const connOptions = connectionOptions(options, transport);
   const raw = await transport.listen({
     name: endpoint.name,
     path: endpoint.path,
-    allowOthers: options.allowOthers,
+    allowOthers: resolved.allowOthers,
     managedDirectory: endpoint.managedDirectory,
-    maxClients: options.maxClients,
+    maxClients: resolved.maxClients,
   });
-  return createListener(raw, endpoint, connOptions);
+  return createListener(raw, endpoint, connectionOptions(resolved, transport));
 }
 
 /**
@@ -148,35 +146,34 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<Connection> {
-  checkOptions({ ...options });
-  const endpoint = resolveEndpoint(options.name ?? DEFAULT_NAME);
+  const resolved = resolveOptions({ ...options });
+  const endpoint = resolveEndpoint(resolved.name);
   const transport = await platformTransport();
-  const connOptions = connectionOptions(options, transport);
   const raw = await transport.connect({
     name: endpoint.name,
     path: endpoint.path,
-    timeout: options.timeout ?? DEFAULT_CONNECT_TIMEOUT,
-    signal: options.signal,
+    timeout: resolved.timeout,
+    signal: resolved.signal,
   });
-  return new Connection(raw, connOptions);
+  return new Connection(raw, connectionOptions(resolved, transport));
 }
 
-function connectionOptions(options: EndpointOptions, transport: Transport) {
-  const framing = options.framing ?? "length";
-  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+// What every connection of this endpoint gets: whole, already checked options.
+function connectionOptions(options: ResolvedOptions, transport: Transport): ConnectionOptions {
+  const { framing, maxFrame, highWaterMark, keepOpenAfterError } = options;
   return {
     framing,
-    maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
+    maxFrame,
     highWaterMark,
     writePerFrame: transport.messageMode && framing !== "length",
-    keepOpenAfterError: options.keepOpenAfterError ?? false,
+    keepOpenAfterError,
   };
 }
 
 function createListener(
   raw: ByteListener,
   endpoint: Endpoint,
-  options: ReturnType<typeof connectionOptions>,
+  options: ConnectionOptions,
 ): Listener {
   let closed = false;
   const accept = async (): Promise<Connection | null> => {

@@ -6,15 +6,8 @@
  */
 
 import { ConnectionClosedError, DuctError, FrameTooLargeError } from "./errors.ts";
-import {
-  concat,
-  DEFAULT_MAX_FRAME,
-  directTarget,
-  encodeFrame,
-  FrameDecoder,
-  type Framing,
-} from "./framing.ts";
-import { checkOptions } from "./options.ts";
+import { concat, directTarget, encodeFrame, FrameDecoder, type Framing } from "./framing.ts";
+import { resolveOptions } from "./options.ts";
 import type { ByteConn } from "./transport.ts";
 
 /**
@@ -28,8 +21,6 @@ const READ_MAX = 256 * 1024;
 const RUN_SIZE = 64 * 1024;
 /** Bytes of the `length` framing's header. */
 const HEADER_BYTES = 4;
-/** Default unsent bytes past which `send` waits for the transport (backpressure). */
-export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 /** Frames at least this large are written from the caller's buffer instead of being copied. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -120,18 +111,15 @@ export class Connection implements AsyncDisposable {
   /**
    * Wraps a transport's byte stream; see {@linkcode ConnectionOptions}.
    *
-   * @throws {TypeError} or {@linkcode RangeError} for a bad `framing` or `maxFrame`.
+   * @throws {TypeError} or {@linkcode RangeError} for a bad `framing`, `maxFrame`,
+   * `highWaterMark` or `keepOpenAfterError`.
    */
   constructor(conn: ByteConn, options: ConnectionOptions = {}) {
-    const { framing, maxFrame, keepOpenAfterError } = options;
-    checkOptions({ framing, maxFrame, keepOpenAfterError });
+    const { framing, maxFrame, highWaterMark, keepOpenAfterError } = options;
     this.#conn = conn;
     this.#options = {
-      framing: options.framing ?? "length",
-      maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
-      highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      ...resolveOptions({ framing, maxFrame, highWaterMark, keepOpenAfterError }),
       writePerFrame: options.writePerFrame ?? false,
-      keepOpenAfterError: options.keepOpenAfterError ?? false,
     };
     this.#decoder = new FrameDecoder(this.#options);
   }

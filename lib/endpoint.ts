@@ -55,9 +55,10 @@ export interface ResolveOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveEndpoint } from "./mod.ts";
  * const endpoint = resolveEndpoint("testPipe", { os: "windows" });
- * console.log(endpoint.path); // \\.\pipe\testPipe
+ * assert.equal(endpoint.path, "\\\\.\\pipe\\testPipe");
  * ```
  */
 export function resolveEndpoint(name: string, options: ResolveOptions = {}): Endpoint {

@@ -12,9 +12,10 @@ export class DuctError extends Error {
    *
    * @example Catch any duct error
    * ```ts
+   * import assert from "node:assert/strict";
    * import { DuctError } from "./mod.ts";
    * const error: Error = new DuctError("boom");
-   * console.log(error instanceof DuctError); // true
+   * assert.equal(error instanceof DuctError, true);
    * ```
    */
   constructor(message: string, options?: ErrorOptions) {
@@ -56,16 +57,16 @@ export class FrameTooLargeError extends DuctError {
    * ```ts
    * import { FrameTooLargeError } from "./mod.ts";
    * console.log(new FrameTooLargeError(20, 10).message);
-   * // frame of 20 bytes is larger than the maximum of 10 bytes (--max-frame)
+   * // frame of 20 bytes is larger than the maximum of 10 bytes (maxFrame)
    * console.log(new FrameTooLargeError(12, 10, { unterminated: "newline" }).message);
-   * // more than the maximum of 10 bytes (--max-frame) arrived without a newline
+   * // more than the maximum of 10 bytes (maxFrame) arrived without a newline
    * ```
    */
   constructor(size: number, maxFrame: number, options?: FrameTooLargeOptions) {
     super(
       options?.unterminated === undefined
-        ? `frame of ${size} bytes is larger than the maximum of ${maxFrame} bytes (--max-frame)`
-        : `more than the maximum of ${maxFrame} bytes (--max-frame) arrived without a ` +
+        ? `frame of ${size} bytes is larger than the maximum of ${maxFrame} bytes (maxFrame)`
+        : `more than the maximum of ${maxFrame} bytes (maxFrame) arrived without a ` +
           options.unterminated,
       options,
     );
@@ -105,9 +106,10 @@ export class Win32Error extends DuctError {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Win32Error } from "./mod.ts";
    * const error = new Win32Error(231, "cannot connect: all pipe instances are busy (Win32 error 231)");
-   * console.log(error.code); // 231
+   * assert.equal(error.code, 231);
    * ```
    */
   constructor(code: number, message: string, options?: ErrorOptions) {
@@ -128,11 +130,14 @@ export class UnconfirmedError extends DuctError {
   readonly reason: string;
 
   /**
+   * Gives up on `messages`, saying why (`reason`, which the message ends with the count).
+   *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { UnconfirmedError } from "./mod.ts";
    * const error = new UnconfirmedError("no server came back", [new Uint8Array([104, 105])]);
-   * console.log(error.messages.length); // 1
+   * assert.equal(error.messages.length, 1);
    * ```
    */
   constructor(reason: string, messages: Uint8Array[], options?: ErrorOptions) {

@@ -70,13 +70,13 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
   if (payload.includes(delimiter)) {
     const what = framing === "nul" ? "a NUL byte" : "a newline";
     throw new InvalidFrameError(
-      `a payload in ${framing} framing cannot contain ${what}; use --framing length`,
+      `a payload in ${framing} framing cannot contain ${what}; use framing "length"`,
     );
   }
   if (framing === "line" && payload.at(-1) === CR) {
     // The receiver drops a `\r` before the `\n`: sending it would lose it silently.
     throw new InvalidFrameError(
-      "a payload in line framing cannot end with \\r (receivers drop it); use --framing length",
+      'a payload in line framing cannot end with \\r (receivers drop it); use framing "length"',
     );
   }
   return [payload, Uint8Array.of(delimiter)];

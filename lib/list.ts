@@ -41,7 +41,7 @@ export interface EndpointInfo {
  * ```
  */
 export async function listEndpoints(): Promise<EndpointInfo[]> {
-  if (Deno.build.os === "windows") return (await import("./win32_list.ts")).listPipes();
-  const { listUnixEndpoints } = await import("./unix_list.ts");
+  if (Deno.build.os === "windows") return (await import("./windows/list.ts")).listPipes();
+  const { listUnixEndpoints } = await import("./unix/list.ts");
   return await listUnixEndpoints(defaultDirectory((key) => Deno.env.get(key)));
 }

@@ -5,15 +5,62 @@
  * @module
  */
 
-import { FRAMINGS, MAX_LENGTH_HEADER } from "./framing.ts";
+import { DEFAULT_NAME } from "./endpoint.ts";
+import { DEFAULT_MAX_FRAME, type Framing, FRAMINGS, MAX_LENGTH_HEADER } from "./framing.ts";
+
+/** Default time `connect` waits for a server that is absent or busy: 5 seconds. */
+export const DEFAULT_CONNECT_TIMEOUT = 5000;
+/** Default unsent bytes past which `send` waits for the transport (backpressure): 1 MiB. */
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+
+/** Every option of `listen`, `connect` and `Connection`, checked and with its default filled. */
+export interface ResolvedOptions {
+  name: string;
+  framing: Framing;
+  maxFrame: number;
+  highWaterMark: number;
+  keepOpenAfterError: boolean;
+  allowOthers: boolean;
+  /** `undefined`: no limit. */
+  maxClients: number | undefined;
+  timeout: number;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Checks `options` (see {@linkcode checkOptions}) and returns them complete, each absent one
+ * with its default: the one place the library's defaults are filled in.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveOptions } from "./options.ts";
+ * const options = resolveOptions({ framing: "line" });
+ * assert.deepEqual([options.framing, options.maxFrame, options.timeout], ["line", 16 * 1024 * 1024, 5000]);
+ * ```
+ */
+export function resolveOptions(options: Record<string, unknown> = {}): ResolvedOptions {
+  checkOptions(options);
+  const given = options as Partial<ResolvedOptions>;
+  return {
+    name: given.name ?? DEFAULT_NAME,
+    framing: given.framing ?? "length",
+    maxFrame: given.maxFrame ?? DEFAULT_MAX_FRAME,
+    highWaterMark: given.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+    keepOpenAfterError: given.keepOpenAfterError ?? false,
+    allowOthers: given.allowOthers ?? false,
+    maxClients: given.maxClients,
+    timeout: given.timeout ?? DEFAULT_CONNECT_TIMEOUT,
+    signal: given.signal,
+  };
+}
 
 /**
  * Throws a `TypeError` or `RangeError` naming the first option of `options` that is out of place:
  * `framing` not one of {@linkcode FRAMINGS}, `maxFrame` not a whole number from 0 to
  * {@linkcode MAX_LENGTH_HEADER}, `timeout` negative or not a number, `maxClients` not a whole
- * number of at least 1, `highWaterMark` not a whole number of bytes, `name` not a string, `allowOthers` or `keepOpenAfterError` not a boolean,
- * `signal` not an
- * `AbortSignal`. Absent (`undefined`) options are fine: they take their defaults.
+ * number of at least 1, `highWaterMark` not a whole number of bytes, `name` not a string, `allowOthers` or
+ * `keepOpenAfterError` not a boolean, `signal` not an `AbortSignal`. Absent (`undefined`) options are fine: they take their defaults.
  *
  * @example
  * ```ts

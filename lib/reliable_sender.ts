@@ -303,7 +303,7 @@ export class ReliableSender {
     if (this.#fruitless >= FRUITLESS_CONNECTIONS) {
       this.#fail(this.#unconfirmedError(
         `the server closed the connection ${FRUITLESS_CONNECTIONS} times in a row without ` +
-          "confirming any message (does it answer each one, with the same --framing?)",
+          "confirming any message (does it answer each one, with the same framing?)",
         error,
       ));
       return;

@@ -20,8 +20,8 @@ export const CLIENT_SCRIPT: string = new URL("../client.ts", import.meta.url).hr
 export const LIB_URL: string = new URL("../lib/mod.ts", import.meta.url).href;
 /** Whether the tests run on Windows (named pipes, no POSIX signals). */
 export const IS_WINDOWS: boolean = Deno.build.os === "windows";
-/** The reply of `--reply ack`. */
-export const ACK = "Message received successfully";
+/** The reply of `--reply ack`, where the server defines it. */
+export { ACK } from "../server.ts";
 
 /** Longest a test waits for an expected output line before failing (a guard, not a sync). */
 const WAIT_LIMIT_MS = 45_000;

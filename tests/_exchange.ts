@@ -8,6 +8,7 @@
 
 import config from "../deno.json" with { type: "json" };
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import { ACK } from "../server.ts";
 
 /** How to start one program: a command and the arguments that come before duct's own. */
 export interface Launcher {
@@ -137,8 +138,8 @@ export async function exerciseDuct(server: Launcher, client: Launcher): Promise<
       );
       assertEquals(exchange.code, 0, exchange.stderr);
       assertEquals(exchange.stdout.trim().split("\n"), [
-        "server: Message received successfully",
-        "server: Message received successfully",
+        `server: ${ACK}`,
+        `server: ${ACK}`,
       ]);
 
       const absent = await run(client, ["--name", `${name}-none`, "--timeout", "0.2", "x"], env);

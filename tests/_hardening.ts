@@ -551,11 +551,12 @@ export class OtherUser implements AsyncDisposable {
           .then((out) => Number(decoder.decode(out.stdout).trim()));
       const uid = await id("-u");
       const gid = await id("-g");
-      for (const dir of ["", "/lib", "/cli", "/bin", "/cache"]) {
-        await Deno.mkdir(home + dir, { recursive: true });
-        await Deno.chmod(home + dir, 0o755);
+      const sources = ["lib", "lib/unix", "lib/windows", "cli"];
+      for (const dir of ["", "bin", "cache", ...sources]) {
+        await Deno.mkdir(`${home}/${dir}`, { recursive: true });
+        await Deno.chmod(`${home}/${dir}`, 0o755);
       }
-      for (const dir of ["lib", "cli"]) {
+      for (const dir of sources) {
         for (const entry of Deno.readDirSync(ROOT + dir)) {
           if (entry.isFile) {
             await Deno.copyFile(`${ROOT}${dir}/${entry.name}`, `${home}/${dir}/${entry.name}`);

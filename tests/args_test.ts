@@ -7,7 +7,17 @@
 
 import { assertEquals, assertThrows } from "./_assert.ts";
 import { assertOneLineError, runServer } from "./_cli.ts";
-import { parseArgs, parseBytes, parseSeconds, UsageError } from "../cli/args.ts";
+import {
+  ENDPOINT_OPTIONS,
+  endpointArgs,
+  parseArgs,
+  parseBytes,
+  parseCount,
+  parseFraming,
+  parseSeconds,
+  UsageError,
+} from "../cli/args.ts";
+import { DEFAULT_MAX_FRAME, DEFAULT_NAME, MAX_LENGTH_HEADER } from "../lib/mod.ts";
 
 const OPTIONS = {
   timeout: { type: "string" },
@@ -55,6 +65,74 @@ Deno.test("args: size units: K, KiB binary, KB decimal", () => {
   assertEquals(parseBytes("64kb", "--max-frame"), 64000);
   assertEquals(parseBytes("2M", "--max-frame"), 2 * 1024 * 1024);
   assertEquals(parseBytes("2MB", "--max-frame"), 2_000_000);
+});
+
+Deno.test("args: every size unit, any case, spaces allowed; 0 and plain bytes", () => {
+  const cases: [string, number][] = [
+    ["0", 0],
+    ["17", 17],
+    ["17b", 17],
+    [" 3 K ", 3 * 1024],
+    ["1m", 1024 ** 2],
+    ["1MiB", 1024 ** 2],
+    ["1mb", 1000 ** 2],
+    ["3G", 3 * 1024 ** 3],
+    ["3gib", 3 * 1024 ** 3],
+    ["3GB", 3 * 1000 ** 3],
+  ];
+  for (const [text, bytes] of cases) assertEquals(parseBytes(text, "--max-frame"), bytes, text);
+});
+
+Deno.test("args: a size past its limit, an unknown unit or no number is refused, naming the flag", () => {
+  const max = { max: MAX_LENGTH_HEADER };
+  assertEquals(parseBytes("4294967295", "--max-frame", max), MAX_LENGTH_HEADER);
+  assertThrows(
+    () => parseBytes("4G", "--max-frame", max),
+    UsageError,
+    '--max-frame is at most 4294967295 bytes, not "4G"',
+  );
+  for (const bad of ["16 TiB", "1.5M", "M", "", "0x10"]) {
+    assertThrows(
+      () => parseBytes(bad, "--max-frame"),
+      UsageError,
+      "--max-frame takes a byte count",
+    );
+  }
+});
+
+Deno.test("args: --framing, counts and seconds", () => {
+  assertEquals(parseFraming(undefined), "length");
+  assertEquals(parseFraming("line"), "line");
+  assertThrows(() => parseFraming("xml"), UsageError, "--framing must be one of length, line, nul");
+  assertEquals(parseCount(" 8 ", "--window"), 8);
+  for (const bad of ["0", "2.5", "x", "-1"]) {
+    assertThrows(() => parseCount(bad, "--window"), UsageError);
+  }
+  assertEquals(parseSeconds("0", "--timeout"), 0);
+  assertEquals(parseSeconds("0.0015", "--timeout"), 2);
+  assertThrows(
+    () => parseSeconds("0", "--idle-timeout", { positive: true }),
+    UsageError,
+    "at least 0.001",
+  );
+});
+
+Deno.test("args: the shared --name/--framing/--max-frame spec, with both programs' defaults", () => {
+  assertEquals(endpointArgs(parseArgs([], ENDPOINT_OPTIONS).values), {
+    name: DEFAULT_NAME,
+    framing: "length",
+    maxFrame: DEFAULT_MAX_FRAME,
+  });
+  const { values } = parseArgs(
+    ["--name", "x", "--framing", "nul", "--max-frame", "1KiB"],
+    ENDPOINT_OPTIONS,
+  );
+  assertEquals(endpointArgs(values), { name: "x", framing: "nul", maxFrame: 1024 });
+  assertThrows(
+    () => endpointArgs(parseArgs(["--max-frame", "5G"], ENDPOINT_OPTIONS).values),
+    UsageError,
+    "--max-frame is at most 4294967295 bytes",
+  );
 });
 
 Deno.test("args: the server refuses --idle-timeout 0 and negative values plainly", async () => {

@@ -69,7 +69,7 @@ Deno.test("encodeFrame accepts exactly maxFrame and rejects maxFrame + 1, in eve
     const error = assertThrows(
       () => encodeFrame(new Uint8Array(max + 1).fill(65), { framing, maxFrame: max }),
       FrameTooLargeError,
-      "--max-frame",
+      "(maxFrame)",
     );
     assertEquals([error.size, error.maxFrame], [max + 1, max], framing);
   }
@@ -167,7 +167,7 @@ for (const framing of ["line", "nul"] as const) {
     const delimiter = framing === "nul" ? "NUL" : "newline";
     assertStrictEquals(
       error.message,
-      `more than the maximum of 1024 bytes (--max-frame) arrived without a ${delimiter}`,
+      `more than the maximum of 1024 bytes (maxFrame) arrived without a ${delimiter}`,
     );
     assertEquals([error.size, error.maxFrame], [20 * 1024, 1024]);
   });

@@ -5,6 +5,7 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
+import { ACK } from "../server.ts";
 import {
   canCreateUsers,
   NOT_UNIX,
@@ -155,7 +156,7 @@ Deno.test({
       assertEquals(result.code, 0, result.stderr);
       assertEquals(JSON.parse(result.stdout), {
         event: "reply",
-        text: "Message received successfully",
+        text: ACK,
       });
       await server.until(() => server.count("message") === 1, "the visitor's message");
       assertEquals(server.events.find((event) => event.event === "message")?.text, "visitor");

@@ -27,7 +27,7 @@ import {
 } from "./_hardening.ts";
 import { connect } from "../lib/mod.ts";
 
-const ACK = "Message received successfully";
+import { ACK } from "../server.ts";
 /** Preloaded into a client to report its connection attempts (a file URL, for every OS). */
 const PROBE = new URL("./_connect_probe.ts", import.meta.url).href;
 /** The raw-peer helper, imported by the peer scripts the tests write. */

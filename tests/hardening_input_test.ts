@@ -32,7 +32,7 @@ import {
   type Framing,
 } from "../lib/mod.ts";
 
-const ACK = "Message received successfully";
+import { ACK } from "../server.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

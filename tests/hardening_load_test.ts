@@ -11,7 +11,7 @@ import { ServerProcess } from "./_hardening.ts";
 import { uniqueName } from "./_cli.ts";
 import { connect } from "../lib/mod.ts";
 
-const ACK = "Message received successfully";
+import { ACK } from "../server.ts";
 /** Issue 5: 200 clients on Unix, 50 on Windows (named pipes under Wine). */
 const CLIENTS = Deno.build.os === "windows" ? 50 : 200;
 const MESSAGES = 1000;

@@ -4,8 +4,14 @@
  */
 
 import { connect, Connection, listen } from "../lib/mod.ts";
-import { checkOptions } from "../lib/options.ts";
-import { assertRejects, assertStringIncludes, assertThrows } from "./_assert.ts";
+import {
+  checkOptions,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  resolveOptions,
+} from "../lib/options.ts";
+import { DEFAULT_MAX_FRAME, DEFAULT_NAME } from "../lib/mod.ts";
+import { assertEquals, assertRejects, assertStringIncludes, assertThrows } from "./_assert.ts";
 import { memoryPair } from "./_helpers.ts";
 
 // Each bad value, the error class and the option's name the message must hold.
@@ -63,4 +69,47 @@ Deno.test("options: limits and defaults pass", () => {
   checkOptions({ framing: "nul", maxFrame: 0, timeout: 0, maxClients: 1 });
   checkOptions({ maxFrame: 0xffff_ffff, timeout: Infinity, allowOthers: false });
   checkOptions({ signal: new AbortController().signal, name: "x" });
+});
+
+Deno.test("options: resolveOptions fills every default once, and keeps what is given", () => {
+  assertEquals(resolveOptions(), {
+    name: DEFAULT_NAME,
+    framing: "length",
+    maxFrame: DEFAULT_MAX_FRAME,
+    highWaterMark: DEFAULT_HIGH_WATER_MARK,
+    keepOpenAfterError: false,
+    allowOthers: false,
+    maxClients: undefined,
+    timeout: DEFAULT_CONNECT_TIMEOUT,
+    signal: undefined,
+  });
+  const signal = new AbortController().signal;
+  const given = {
+    name: "x",
+    framing: "nul",
+    maxFrame: 0,
+    highWaterMark: 0,
+    keepOpenAfterError: true,
+    allowOthers: true,
+    maxClients: 3,
+    timeout: 0,
+    signal,
+  } as const;
+  assertEquals(resolveOptions(given), given);
+});
+
+Deno.test("options: resolveOptions refuses what checkOptions refuses", () => {
+  for (const [options, Class, message] of [...BAD_LISTEN, ...BAD_CONNECT]) {
+    assertThrows(() => resolveOptions(options), Class, message);
+  }
+});
+
+Deno.test("options: a Connection refuses a bad highWaterMark or keepOpenAfterError", () => {
+  const [raw] = memoryPair();
+  assertThrows(() => new Connection(raw, { highWaterMark: -1 }), RangeError, "highWaterMark");
+  assertThrows(
+    () => new Connection(raw, { keepOpenAfterError: 1 as never }),
+    TypeError,
+    "keepOpenAfterError",
+  );
 });

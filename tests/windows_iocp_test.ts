@@ -11,12 +11,12 @@
 import { assertEquals, assertStrictEquals } from "./_assert.ts";
 import { Proc, uniqueName } from "./_cli.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
-import { ERROR_BROKEN_PIPE } from "../lib/win32_ffi.ts";
-import { PENDING_INSTANCES } from "../lib/windows.ts";
+import { ERROR_BROKEN_PIPE } from "../lib/windows/ffi.ts";
+import { PENDING_INSTANCES } from "../lib/windows/transport.ts";
 
 const ignore = Deno.build.os !== "windows";
-const WINDOWS_URL = new URL("../lib/windows.ts", import.meta.url).href;
-const IOCP_URL = new URL("../lib/iocp.ts", import.meta.url).href;
+const WINDOWS_URL = new URL("../lib/windows/transport.ts", import.meta.url).href;
+const IOCP_URL = new URL("../lib/windows/completion_port.ts", import.meta.url).href;
 
 /** Runs `code` in a fresh process with a watchdog; returns its output. */
 async function run(code: string, limit = 60_000) {

@@ -26,12 +26,12 @@ import {
   PIPE_REJECT_REMOTE_CLIENTS,
   PIPE_TYPE_MESSAGE,
   wideString,
-} from "../lib/win32_ffi.ts";
+} from "../lib/windows/ffi.ts";
 
 const ignore = Deno.build.os !== "windows";
 
 function transport() {
-  return import("../lib/windows.ts");
+  return import("../lib/windows/transport.ts");
 }
 
 Deno.test({

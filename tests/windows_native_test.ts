@@ -29,7 +29,7 @@ import {
   FILE_WRITE_DATA,
   GENERIC_READ,
   GENERIC_WRITE,
-} from "../lib/win32_ffi.ts";
+} from "../lib/windows/ffi.ts";
 
 const IS_WINDOWS = Deno.build.os === "windows";
 /** Linux's /proc as Wine shows it; absent on real Windows. */

@@ -11,7 +11,7 @@ import { assert, assertMatch, assertStrictEquals } from "./_assert.ts";
 import { uniqueName } from "./_cli.ts";
 import { listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
-import { OTHERS_ACCESS, pipeSddl } from "../lib/win32_security.ts";
+import { OTHERS_ACCESS, pipeSddl } from "../lib/windows/security.ts";
 import {
   ERROR_SUCCESS,
   FILE_GENERIC_READ,
@@ -21,7 +21,7 @@ import {
   OPEN_EXISTING,
   POINTER_SIZE,
   SDDL_REVISION_1,
-} from "../lib/win32_ffi.ts";
+} from "../lib/windows/ffi.ts";
 
 const IS_WINDOWS = Deno.build.os === "windows";
 

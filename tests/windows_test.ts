@@ -47,7 +47,7 @@ function pattern(size: number, seed: number): Uint8Array {
 }
 
 function transport() {
-  return import("../lib/windows.ts").then((module) => module.windowsTransport);
+  return import("../lib/windows/transport.ts").then((module) => module.windowsTransport);
 }
 
 Deno.test({
@@ -100,7 +100,7 @@ Deno.test({
     assertStrictEquals(
       error.message,
       `the server on ${name} (\\\\.\\pipe\\${name}) is full: every pipe instance stayed taken ` +
-        `(is it at its --max-clients limit?)`,
+        `(is it at its maxClients limit?)`,
     );
     assert(String((error.cause as Error).message).includes("ERROR_PIPE_BUSY"));
 
@@ -225,7 +225,7 @@ Deno.test({
   ignore,
   async fn() {
     const windows = await transport();
-    const { completionPort } = await import("../lib/iocp.ts");
+    const { completionPort } = await import("../lib/windows/completion_port.ts");
     const port = completionPort();
     // True successes skip the port on Windows 8+ and under Wine 10 alike; an immediate warning
     // (ERROR_MORE_DATA) skips it only under Wine (Windows 7's rule): on Windows its packet comes.
@@ -326,7 +326,7 @@ Deno.test({
   ignore,
   async fn() {
     const name = uniqueName("gc");
-    const windowsUrl = new URL("../lib/windows.ts", import.meta.url).href;
+    const windowsUrl = new URL("../lib/windows/transport.ts", import.meta.url).href;
     const code = `
       const { windowsTransport } = await import(${JSON.stringify(windowsUrl)});
       const name = ${JSON.stringify(name)};

@@ -22,8 +22,8 @@ import {
   TOKEN_QUERY,
   TOKEN_USER_CLASS,
   wideString,
-} from "./win32_ffi.ts";
-import { win32Error } from "./win32_errors.ts";
+} from "./ffi.ts";
+import { win32Error } from "./errors.ts";
 
 /** Room for `TOKEN_USER` and the SID after it (a SID is at most 68 bytes). */
 const TOKEN_USER_BUFFER = 256;
@@ -42,8 +42,6 @@ export const OTHERS_ACCESS = FILE_GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_AT
 export interface PipeSecurity {
   /** The `SECURITY_ATTRIBUTES` structure, to pass as `lpSecurityAttributes`. */
   readonly attributes: Uint8Array<ArrayBuffer>;
-  /** The SDDL string the descriptor was built from (for diagnostics). */
-  readonly sddl: string;
   /** Releases the descriptor (`LocalFree`). */
   free(): void;
 }
@@ -56,7 +54,7 @@ export interface PipeSecurity {
  *
  * @example
  * ```ts
- * import { pipeSddl } from "./win32_security.ts";
+ * import { pipeSddl } from "./security.ts";
  * console.log(pipeSddl("S-1-5-21-1-2-3-1000", false));
  * // D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;S-1-5-21-1-2-3-1000)
  * ```
@@ -73,7 +71,7 @@ export function pipeSddl(userSid: string, allowOthers: boolean): string {
  *
  * @example
  * ```ts ignore
- * import { currentUserSid } from "./win32_security.ts";
+ * import { currentUserSid } from "./security.ts";
  * console.log(currentUserSid()); // S-1-5-21-…-1001
  * ```
  */
@@ -118,7 +116,7 @@ export function currentUserSid(): string {
  *
  * @example
  * ```ts ignore
- * import { pipeSecurity } from "./win32_security.ts";
+ * import { pipeSecurity } from "./security.ts";
  * const security = pipeSecurity(false);
  * // CreateNamedPipeW(…, security.attributes);
  * security.free();
@@ -146,7 +144,6 @@ export function pipeSecurity(allowOthers: boolean): PipeSecurity {
   let freed = false;
   return {
     attributes,
-    sddl,
     free() {
       if (freed) return;
       freed = true;

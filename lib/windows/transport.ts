@@ -1,22 +1,21 @@
 /**
  * Windows named-pipe transport: `\\.\pipe\NAME` through `Deno.dlopen("kernel32.dll")`, with
- * overlapped I/O on one completion port (see `iocp.ts`) and message-mode pipes, so that classic
+ * overlapped I/O on one completion port (see `completion_port.ts`) and message-mode pipes, so that classic
  * Win32 peers reading one message per `ReadFile` interoperate in `nul` and `line` framing.
  *
  * @module
  */
 
-import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "./errors.ts";
-import { completionPort, ntListen } from "./iocp.ts";
+import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "../errors.ts";
+import { completionPort, ntListen } from "./completion_port.ts";
 import type {
   ByteConn,
   ByteListener,
   Transport,
   TransportConnectOptions,
   TransportListenOptions,
-} from "./transport.ts";
+} from "../transport.ts";
 import {
-  DWORD_SIZE,
   ERROR_ACCESS_DENIED,
   ERROR_ALREADY_EXISTS,
   ERROR_FILE_NOT_FOUND,
@@ -32,22 +31,18 @@ import {
   isInvalidHandle,
   kernel32Symbols,
   OPEN_EXISTING,
-  PIPE_ACCESS_DUPLEX,
   PIPE_MAX_INSTANCES,
-  PIPE_READMODE_MESSAGE,
-  PIPE_REJECT_REMOTE_CLIENTS,
-  PIPE_TYPE_MESSAGE,
   PIPE_UNLIMITED_INSTANCES,
-  PIPE_WAIT,
   SECURITY_IDENTIFICATION,
   SECURITY_SQOS_PRESENT,
   wideString,
-} from "./win32_ffi.ts";
-import { describeCode, win32Error } from "./win32_errors.ts";
-import { PipeConn } from "./win32_pipe.ts";
-import { handleCtrlC } from "./win32_console.ts";
-import { retryUntil } from "./retry.ts";
-import { type PipeSecurity, pipeSecurity } from "./win32_security.ts";
+} from "./ffi.ts";
+import { describeCode, win32Error } from "./errors.ts";
+import { PipeConn } from "./pipe.ts";
+import { PIPE_MODE, PIPE_OPEN_MODE, setMessageReadMode } from "./pipe_mode.ts";
+import { handleCtrlC } from "./console.ts";
+import { retryUntil } from "../retry.ts";
+import { type PipeSecurity, pipeSecurity } from "./security.ts";
 
 /** Bytes the pipe buffers in each direction; longer messages wait for the reader. */
 export const PIPE_BUFFER_SIZE = 64 * 1024;
@@ -56,12 +51,9 @@ const DEFAULT_TIMEOUT = 0;
 /** The client shares nothing: a pipe end has one owner. */
 const NO_SHARING = 0;
 
-const OPEN_MODE = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
-const PIPE_MODE = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
-  PIPE_REJECT_REMOTE_CLIENTS;
 // Exactly what a client needs: read, write, and FILE_WRITE_ATTRIBUTES for SetNamedPipeHandleState.
 // Not GENERIC_WRITE: its FILE_APPEND_DATA (FILE_CREATE_PIPE_INSTANCE) is not granted to other
-// users (win32_security.ts), so asking for it would be refused under --allow-others.
+// users (security.ts), so asking for it would be refused under --allow-others.
 // `>>> 0`: GENERIC_READ has the top bit set, and FFI wants an unsigned value.
 const CLIENT_ACCESS = (GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES) >>> 0;
 const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION) >>> 0;
@@ -71,7 +63,7 @@ const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_ID
  *
  * @example
  * ```ts ignore
- * import { windowsTransport } from "./windows.ts";
+ * import { windowsTransport } from "./transport.ts";
  * const listener = await windowsTransport.listen({ name: "demo", path: "\\\\.\\pipe\\demo" });
  * const conn = await listener.accept();
  * conn.close();
@@ -100,7 +92,7 @@ function createInstance(
   kernel32.SetLastError(ERROR_SUCCESS);
   const handle = kernel32.CreateNamedPipeW(
     path,
-    first ? OPEN_MODE | FILE_FLAG_FIRST_PIPE_INSTANCE : OPEN_MODE,
+    first ? PIPE_OPEN_MODE | FILE_FLAG_FIRST_PIPE_INSTANCE : PIPE_OPEN_MODE,
     PIPE_MODE,
     maxInstances,
     PIPE_BUFFER_SIZE,
@@ -136,7 +128,7 @@ function listenPipe(options: TransportListenOptions): Promise<ByteListener> {
   const security = pipeSecurity(options.allowOthers ?? false);
   const widePath = wideString(path);
   const created = createInstance(widePath, true, maxInstances, security);
-  // A server must stop on Ctrl+C even when started in a new process group (win32_console.ts).
+  // A server must stop on Ctrl+C even when started in a new process group (console.ts).
   if (created.error === undefined) handleCtrlC();
   if (created.error !== undefined) {
     security.free();
@@ -373,7 +365,7 @@ function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
       new ConnectTimeoutError(
         lastError === ERROR_PIPE_BUSY
           ? `the server on ${name} (${path}) is full: every pipe instance stayed taken ` +
-            `(is it at its --max-clients limit?)`
+            `(is it at its maxClients limit?)`
           : `no server is listening on ${name} (${path})`,
         { cause: new Error(`the last attempt failed with ${describeCode(lastError)}`) },
       ),
@@ -383,10 +375,8 @@ function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
 function openClient(handle: Deno.PointerValue, path: string): ByteConn {
   const kernel32 = kernel32Symbols();
   // A client end starts in byte read mode; message mode keeps one reply per read.
-  const mode = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
-  new DataView(mode.buffer).setUint32(0, PIPE_READMODE_MESSAGE, true);
-  if (!kernel32.SetNamedPipeHandleState(handle, mode, null, null)) {
-    const error = kernel32.GetLastError();
+  const error = setMessageReadMode(handle);
+  if (error !== ERROR_SUCCESS) {
     kernel32.CloseHandle(handle);
     throw win32Error(error, `cannot switch ${path} to message mode`, path);
   }

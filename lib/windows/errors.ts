@@ -10,7 +10,7 @@ import {
   InvalidNameError,
   PermissionDeniedError,
   Win32Error,
-} from "./errors.ts";
+} from "../errors.ts";
 import {
   ERROR_ABANDONED_WAIT_0,
   ERROR_ACCESS_DENIED,
@@ -27,7 +27,7 @@ import {
   ERROR_PATH_NOT_FOUND,
   ERROR_PIPE_BUSY,
   ERROR_PIPE_NOT_CONNECTED,
-} from "./win32_ffi.ts";
+} from "./ffi.ts";
 
 /** Short names of the codes duct meets, for messages. */
 const NAMES: Record<number, string> = {
@@ -53,8 +53,9 @@ const NAMES: Record<number, string> = {
  *
  * @example
  * ```ts
- * import { isPeerGone } from "./win32_errors.ts";
- * console.log(isPeerGone(109)); // true: ERROR_BROKEN_PIPE
+ * import assert from "node:assert/strict";
+ * import { isPeerGone } from "./errors.ts";
+ * assert.equal(isPeerGone(109), true);
  * ```
  */
 export function isPeerGone(code: number): boolean {
@@ -67,8 +68,9 @@ export function isPeerGone(code: number): boolean {
  *
  * @example
  * ```ts
- * import { describeCode } from "./win32_errors.ts";
- * console.log(describeCode(231)); // ERROR_PIPE_BUSY (Win32 error 231)
+ * import assert from "node:assert/strict";
+ * import { describeCode } from "./errors.ts";
+ * assert.equal(describeCode(231), "ERROR_PIPE_BUSY (Win32 error 231)");
  * ```
  */
 export function describeCode(code: number): string {
@@ -78,34 +80,42 @@ export function describeCode(code: number): string {
 
 /**
  * Turns a Win32 error code into the matching named error. `context` says what was being done,
- * for example `cannot open \\.\pipe\testPipe`; `path` is the pipe path, when there is one.
+ * for example `cannot open \\.\pipe\testPipe`; `path` is the pipe path, when there is one. A
+ * named error other than {@linkcode Win32Error} has a `Win32Error` with the code as its `cause`.
  *
  * @example
  * ```ts
- * import { win32Error } from "./win32_errors.ts";
+ * import assert from "node:assert/strict";
+ * import { win32Error } from "./errors.ts";
  * const error = win32Error(5, "cannot open \\\\.\\pipe\\demo", "\\\\.\\pipe\\demo");
- * console.log(error.name); // PermissionDeniedError
+ * assert.equal(error.name, "PermissionDeniedError");
  * ```
  */
 export function win32Error(code: number, context: string, path?: string): DuctError {
   const detail = describeCode(code);
+  // The named errors keep the code: their cause is the plain Win32Error.
+  const cause = new Win32Error(code, `${context}: ${detail}`);
   if (code === ERROR_ACCESS_DENIED) {
     return new PermissionDeniedError(
       `${context}: access denied (${detail}); the pipe belongs to another user, or its server ` +
-        `admits only its own user (start that server with --allow-others to open it)`,
+        `admits only its own user (start that server with allowOthers to open it)`,
+      { cause },
     );
   }
   if (code === ERROR_INVALID_NAME || code === ERROR_BAD_PATHNAME) {
     return new InvalidNameError(
       `${context}: Windows rejects the pipe name${path ? ` ${path}` : ""} (${detail}); ` +
         `use letters, digits, '-', '_' or '.'`,
+      { cause },
     );
   }
   if (isPeerGone(code)) {
-    return new ConnectionClosedError(`${context}: the other end closed the pipe (${detail})`);
+    return new ConnectionClosedError(`${context}: the other end closed the pipe (${detail})`, {
+      cause,
+    });
   }
   if (code === ERROR_OPERATION_ABORTED) {
-    return new ConnectionClosedError(`${context}: the pipe was closed (${detail})`);
+    return new ConnectionClosedError(`${context}: the pipe was closed (${detail})`, { cause });
   }
   if (code === ERROR_ABANDONED_WAIT_0) {
     return new Win32Error(
@@ -114,5 +124,5 @@ export function win32Error(code: number, context: string, path?: string): DuctEr
         `this process any more; restart it`,
     );
   }
-  return new Win32Error(code, `${context}: ${detail}`);
+  return cause;
 }

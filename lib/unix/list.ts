@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EndpointInfo, EndpointState } from "./list.ts";
+import type { EndpointInfo, EndpointState } from "../list.ts";
 
 const SOCKET_SUFFIX = ".sock";
 
@@ -16,7 +16,7 @@ const SOCKET_SUFFIX = ".sock";
  *
  * @example
  * ```ts ignore
- * import { listUnixEndpoints } from "./unix_list.ts";
+ * import { listUnixEndpoints } from "./list.ts";
  * console.log(await listUnixEndpoints("/run/user/1000/duct"));
  * ```
  */

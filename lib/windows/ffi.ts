@@ -103,8 +103,6 @@ export const ERROR_BAD_DEV_TYPE = 66;
 export const ERROR_INVALID_PARAMETER = 87;
 /** `ERROR_BROKEN_PIPE`: the other end closed. */
 export const ERROR_BROKEN_PIPE = 109;
-/** `ERROR_INSUFFICIENT_BUFFER`. */
-export const ERROR_INSUFFICIENT_BUFFER = 122;
 /** `ERROR_INVALID_NAME`: the pipe name is malformed. */
 export const ERROR_INVALID_NAME = 123;
 /** `ERROR_BAD_PATHNAME`. */
@@ -123,14 +121,10 @@ export const ERROR_PIPE_NOT_CONNECTED = 233;
 export const ERROR_MORE_DATA = 234;
 /** `ERROR_OPERATION_ABORTED`: cancelled by `CancelIoEx` or `CloseHandle`. */
 export const ERROR_OPERATION_ABORTED = 995;
-/** `ERROR_IO_PENDING`: the overlapped operation continues; its completion will be queued. */
-export const ERROR_IO_PENDING = 997;
 /** `ERROR_PIPE_CONNECTED`: a client connected before `ConnectNamedPipe`; no completion follows. */
 export const ERROR_PIPE_CONNECTED = 535;
 /** `ERROR_ABANDONED_WAIT_0`: the completion port was closed while a wait on it was outstanding. */
 export const ERROR_ABANDONED_WAIT_0 = 735;
-/** `ERROR_NOT_FOUND`: `CancelIoEx` found nothing to cancel. */
-export const ERROR_NOT_FOUND = 1168;
 
 // --- NTSTATUS values -------------------------------------------------------------------------------
 
@@ -148,8 +142,9 @@ export const FSCTL_PIPE_LISTEN = 0x0011_0008;
  *
  * @example
  * ```ts
- * import { ntSeverity, STATUS_BUFFER_OVERFLOW } from "./win32_ffi.ts";
- * console.log(ntSeverity(STATUS_BUFFER_OVERFLOW)); // 2
+ * import assert from "node:assert/strict";
+ * import { ntSeverity, STATUS_BUFFER_OVERFLOW } from "./ffi.ts";
+ * assert.equal(ntSeverity(STATUS_BUFFER_OVERFLOW), 2);
  * ```
  */
 export function ntSeverity(status: number): number {
@@ -176,8 +171,6 @@ export const OVERLAPPED_OFFSET = 16;
 
 /** `sizeof(OVERLAPPED_ENTRY)`: lpCompletionKey, lpOverlapped, Internal, bytes, padding. */
 export const OVERLAPPED_ENTRY_SIZE = 32;
-/** Offset of `OVERLAPPED_ENTRY.lpCompletionKey`. */
-export const ENTRY_COMPLETION_KEY = 0;
 /** Offset of `OVERLAPPED_ENTRY.lpOverlapped`. */
 export const ENTRY_OVERLAPPED = 8;
 /** Offset of `OVERLAPPED_ENTRY.dwNumberOfBytesTransferred`. */
@@ -204,27 +197,71 @@ export const FIND_DATA_FILE_NAME_CHARS = 260;
 
 // --- Symbol tables ----------------------------------------------------------------------------------
 
+const GET_QUEUED = [
+  "pointer", // CompletionPort
+  "buffer", // lpCompletionPortEntries
+  "u32", // ulCount
+  "buffer", // ulNumEntriesRemoved
+  "u32", // dwMilliseconds
+  "i32", // fAlertable
+] as const;
+
+// Every parameter is labelled with its name in the Windows SDK: Deno's FFI `parameters` take
+// bare type names, so the labels are comments.
 const KERNEL32 = {
   CreateNamedPipeW: {
-    parameters: ["buffer", "u32", "u32", "u32", "u32", "u32", "u32", "buffer"],
+    parameters: [
+      "buffer", // lpName
+      "u32", // dwOpenMode
+      "u32", // dwPipeMode
+      "u32", // nMaxInstances
+      "u32", // nOutBufferSize
+      "u32", // nInBufferSize
+      "u32", // nDefaultTimeOut
+      "buffer", // lpSecurityAttributes
+    ],
     result: "pointer",
   },
-  ConnectNamedPipe: { parameters: ["pointer", "pointer"], result: "i32" },
   CreateFileW: {
-    parameters: ["buffer", "u32", "u32", "pointer", "u32", "u32", "pointer"],
+    parameters: [
+      "buffer", // lpFileName
+      "u32", // dwDesiredAccess
+      "u32", // dwShareMode
+      "pointer", // lpSecurityAttributes
+      "u32", // dwCreationDisposition
+      "u32", // dwFlagsAndAttributes
+      "pointer", // hTemplateFile
+    ],
     result: "pointer",
   },
   SetNamedPipeHandleState: {
-    parameters: ["pointer", "buffer", "pointer", "pointer"],
+    parameters: [
+      "pointer", // hNamedPipe
+      "buffer", // lpMode
+      "pointer", // lpMaxCollectionCount
+      "pointer", // lpCollectDataTimeout
+    ],
     result: "i32",
   },
-  ReadFile: { parameters: ["pointer", "buffer", "u32", "pointer", "pointer"], result: "i32" },
-  WriteFile: { parameters: ["pointer", "buffer", "u32", "pointer", "pointer"], result: "i32" },
-  CancelIoEx: { parameters: ["pointer", "pointer"], result: "i32" },
-  CloseHandle: { parameters: ["pointer"], result: "i32" },
-  CreateIoCompletionPort: { parameters: ["pointer", "pointer", "usize", "u32"], result: "pointer" },
+  CancelIoEx: {
+    parameters: [
+      "pointer", // hFile
+      "pointer", // lpOverlapped
+    ],
+    result: "i32",
+  },
+  CloseHandle: { parameters: ["pointer" /* hObject */], result: "i32" },
+  CreateIoCompletionPort: {
+    parameters: [
+      "pointer", // FileHandle
+      "pointer", // ExistingCompletionPort
+      "usize", // CompletionKey
+      "u32", // NumberOfConcurrentThreads
+    ],
+    result: "pointer",
+  },
   GetQueuedCompletionStatusEx: {
-    parameters: ["pointer", "buffer", "u32", "buffer", "u32", "i32"],
+    parameters: GET_QUEUED,
     result: "i32",
     // Runs on a worker thread: the event loop stays free while the one waiter blocks.
     nonblocking: true,
@@ -233,30 +270,77 @@ const KERNEL32 = {
   // packets already queued without the hop through Deno's blocking pool.
   GetQueuedCompletionStatusExNow: {
     name: "GetQueuedCompletionStatusEx",
-    parameters: ["pointer", "buffer", "u32", "buffer", "u32", "i32"],
+    parameters: GET_QUEUED,
     result: "i32",
   },
-  SetFileCompletionNotificationModes: { parameters: ["pointer", "u8"], result: "i32" },
-  PostQueuedCompletionStatus: { parameters: ["pointer", "u32", "usize", "pointer"], result: "i32" },
+  SetFileCompletionNotificationModes: {
+    parameters: [
+      "pointer", // FileHandle
+      "u8", // Flags
+    ],
+    result: "i32",
+  },
   GetLastError: { parameters: [], result: "u32" },
-  SetLastError: { parameters: ["u32"], result: "void" },
+  SetLastError: { parameters: ["u32" /* dwErrCode */], result: "void" },
   GetCurrentProcess: { parameters: [], result: "pointer" },
-  SetConsoleCtrlHandler: { parameters: ["pointer", "i32"], result: "i32" },
-  LocalFree: { parameters: ["pointer"], result: "pointer" },
-  FindFirstFileW: { parameters: ["buffer", "buffer"], result: "pointer" },
-  FindNextFileW: { parameters: ["pointer", "buffer"], result: "i32" },
-  FindClose: { parameters: ["pointer"], result: "i32" },
+  SetConsoleCtrlHandler: {
+    parameters: [
+      "pointer", // HandlerRoutine
+      "i32", // Add
+    ],
+    result: "i32",
+  },
+  LocalFree: { parameters: ["pointer" /* hMem */], result: "pointer" },
+  FindFirstFileW: {
+    parameters: [
+      "buffer", // lpFileName
+      "buffer", // lpFindFileData
+    ],
+    result: "pointer",
+  },
+  FindNextFileW: {
+    parameters: [
+      "pointer", // hFindFile
+      "buffer", // lpFindFileData
+    ],
+    result: "i32",
+  },
+  FindClose: { parameters: ["pointer" /* hFindFile */], result: "i32" },
 } as const;
 
 const ADVAPI32 = {
-  OpenProcessToken: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
-  GetTokenInformation: {
-    parameters: ["pointer", "u32", "buffer", "u32", "buffer"],
+  OpenProcessToken: {
+    parameters: [
+      "pointer", // ProcessHandle
+      "u32", // DesiredAccess
+      "buffer", // TokenHandle
+    ],
     result: "i32",
   },
-  ConvertSidToStringSidW: { parameters: ["pointer", "buffer"], result: "i32" },
+  GetTokenInformation: {
+    parameters: [
+      "pointer", // TokenHandle
+      "u32", // TokenInformationClass
+      "buffer", // TokenInformation
+      "u32", // TokenInformationLength
+      "buffer", // ReturnLength
+    ],
+    result: "i32",
+  },
+  ConvertSidToStringSidW: {
+    parameters: [
+      "pointer", // Sid
+      "buffer", // StringSid
+    ],
+    result: "i32",
+  },
   ConvertStringSecurityDescriptorToSecurityDescriptorW: {
-    parameters: ["buffer", "u32", "buffer", "pointer"],
+    parameters: [
+      "buffer", // StringSecurityDescriptor
+      "u32", // StringSDRevision
+      "buffer", // SecurityDescriptor
+      "pointer", // SecurityDescriptorSize
+    ],
     result: "i32",
   },
 } as const;
@@ -273,13 +357,36 @@ const NT_IO = [
 ] as const;
 
 const NTDLL = {
-  RtlNtStatusToDosError: { parameters: ["u32"], result: "u32" },
-  // ... Buffer, Length, ByteOffset, Key.
-  NtReadFile: { parameters: [...NT_IO, "buffer", "u32", "pointer", "pointer"], result: "u32" },
-  NtWriteFile: { parameters: [...NT_IO, "buffer", "u32", "pointer", "pointer"], result: "u32" },
-  // ... FsControlCode, InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength.
+  RtlNtStatusToDosError: { parameters: ["u32" /* Status */], result: "u32" },
+  NtReadFile: {
+    parameters: [
+      ...NT_IO,
+      "buffer", // Buffer
+      "u32", // Length
+      "pointer", // ByteOffset
+      "pointer", // Key
+    ],
+    result: "u32",
+  },
+  NtWriteFile: {
+    parameters: [
+      ...NT_IO,
+      "buffer", // Buffer
+      "u32", // Length
+      "pointer", // ByteOffset
+      "pointer", // Key
+    ],
+    result: "u32",
+  },
   NtFsControlFile: {
-    parameters: [...NT_IO, "u32", "pointer", "u32", "pointer", "u32"],
+    parameters: [
+      ...NT_IO,
+      "u32", // FsControlCode
+      "pointer", // InputBuffer
+      "u32", // InputBufferLength
+      "pointer", // OutputBuffer
+      "u32", // OutputBufferLength
+    ],
     result: "u32",
   },
 } as const;
@@ -300,7 +407,7 @@ let ntdll: Ntdll | undefined;
  *
  * @example
  * ```ts ignore
- * import { kernel32Symbols } from "./win32_ffi.ts";
+ * import { kernel32Symbols } from "./ffi.ts";
  * console.log(kernel32Symbols().GetLastError());
  * ```
  */
@@ -313,7 +420,7 @@ export function kernel32Symbols(): Kernel32 {
  *
  * @example
  * ```ts ignore
- * import { advapi32Symbols } from "./win32_ffi.ts";
+ * import { advapi32Symbols } from "./ffi.ts";
  * console.log(typeof advapi32Symbols().OpenProcessToken);
  * ```
  */
@@ -326,7 +433,7 @@ export function advapi32Symbols(): Advapi32 {
  *
  * @example
  * ```ts ignore
- * import { ntdllSymbols } from "./win32_ffi.ts";
+ * import { ntdllSymbols } from "./ffi.ts";
  * console.log(ntdllSymbols().RtlNtStatusToDosError(0xc0000120)); // 995, ERROR_OPERATION_ABORTED
  * ```
  */
@@ -339,8 +446,9 @@ export function ntdllSymbols(): Ntdll {
  *
  * @example
  * ```ts
- * import { wideString } from "./win32_ffi.ts";
- * console.log(wideString("ab").length); // 6
+ * import assert from "node:assert/strict";
+ * import { wideString } from "./ffi.ts";
+ * assert.equal(wideString("ab").length, 6);
  * ```
  */
 export function wideString(text: string): Uint8Array<ArrayBuffer> {
@@ -354,8 +462,9 @@ export function wideString(text: string): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import { isInvalidHandle } from "./win32_ffi.ts";
- * console.log(isInvalidHandle(null)); // true
+ * import assert from "node:assert/strict";
+ * import { isInvalidHandle } from "./ffi.ts";
+ * assert.equal(isInvalidHandle(null), true);
  * ```
  */
 export function isInvalidHandle(handle: Deno.PointerValue): boolean {

@@ -15,6 +15,7 @@
 
 import {
   DWORD_SIZE,
+  ERROR_SUCCESS,
   FILE_FLAG_FIRST_PIPE_INSTANCE,
   FILE_FLAG_OVERLAPPED,
   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS,
@@ -29,17 +30,13 @@ import {
   OVERLAPPED_ENTRY_SIZE,
   OVERLAPPED_OFFSET,
   OVERLAPPED_SIZE,
-  PIPE_ACCESS_DUPLEX,
-  PIPE_READMODE_MESSAGE,
-  PIPE_REJECT_REMOTE_CLIENTS,
-  PIPE_TYPE_MESSAGE,
-  PIPE_WAIT,
   STATUS_BUFFER_OVERFLOW,
   STATUS_SUCCESS,
   wideString,
-} from "./win32_ffi.ts";
+} from "./ffi.ts";
+import { PIPE_MODE, PIPE_OPEN_MODE, setMessageReadMode } from "./pipe_mode.ts";
 
-/** The modes `iocp.ts` sets on every handle it associates, when the probe allows. */
+/** The modes `completion_port.ts` sets on every handle it associates, when the probe allows. */
 export const SKIP_MODES = FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE;
 
 /** One instance, each direction buffering a few bytes: the probe moves two. */
@@ -68,7 +65,7 @@ const NO_SKIPPING: SkipProbe = { success: false, warning: false };
  *
  * @example
  * ```ts ignore
- * import { probeSkipOnSuccess } from "./iocp_probe.ts";
+ * import { probeSkipOnSuccess } from "./completion_port_probe.ts";
  * console.log(probeSkipOnSuccess()); // { success: true, warning: false } on Windows 8 and later
  * ```
  */
@@ -100,8 +97,8 @@ export function probeSkipOnSuccess(): SkipProbe {
     const path = wideString(`\\\\.\\pipe\\duct-probe-${Deno.pid}-${crypto.randomUUID()}`);
     const server = kernel32.CreateNamedPipeW(
       path,
-      PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
-      PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+      PIPE_OPEN_MODE | FILE_FLAG_FIRST_PIPE_INSTANCE,
+      PIPE_MODE,
       PROBE_INSTANCES,
       PROBE_BUFFER,
       PROBE_BUFFER,
@@ -119,9 +116,7 @@ export function probeSkipOnSuccess(): SkipProbe {
       null,
     );
     if (!keep(client)) return NO_SKIPPING;
-    const mode = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
-    new DataView(mode.buffer).setUint32(0, PIPE_READMODE_MESSAGE, true);
-    if (!kernel32.SetNamedPipeHandleState(client, mode, null, null)) return NO_SKIPPING;
+    if (setMessageReadMode(client) !== ERROR_SUCCESS) return NO_SKIPPING;
     for (const handle of [server, client]) {
       if (kernel32.CreateIoCompletionPort(handle, port, 0n, 0) === null) return NO_SKIPPING;
       if (!kernel32.SetFileCompletionNotificationModes(handle, SKIP_MODES)) return NO_SKIPPING;

@@ -5,16 +5,17 @@
  * @module
  */
 
-import { ConnectionClosedError } from "./errors.ts";
-import { type Completion, completionPort, type IoRequest, ntRead, ntWrite } from "./iocp.ts";
-import type { ByteConn } from "./transport.ts";
+import { ConnectionClosedError } from "../errors.ts";
 import {
-  ERROR_MORE_DATA,
-  ERROR_OPERATION_ABORTED,
-  ERROR_SUCCESS,
-  kernel32Symbols,
-} from "./win32_ffi.ts";
-import { isPeerGone, win32Error } from "./win32_errors.ts";
+  type Completion,
+  completionPort,
+  type IoRequest,
+  ntRead,
+  ntWrite,
+} from "./completion_port.ts";
+import type { ByteConn } from "../transport.ts";
+import { ERROR_MORE_DATA, ERROR_OPERATION_ABORTED, ERROR_SUCCESS, kernel32Symbols } from "./ffi.ts";
+import { isPeerGone, win32Error } from "./errors.ts";
 
 /**
  * Writes shorter than this are copied into a buffer the pipe owns; longer ones are written from
@@ -32,7 +33,7 @@ const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
 
 /**
  * A connected pipe handle. Each read is one overlapped `ReadFile` into a buffer of its own: when a
- * message is already waiting it completes inside the call (see `iocp.ts`), otherwise it waits in
+ * message is already waiting it completes inside the call (see `completion_port.ts`), otherwise it waits in
  * the kernel for the next one. (libuv waits with a zero-byte read instead, so that an idle pipe
  * pins no buffer; that costs a second system call and a second completion for every message, and
  * duct's idle connections read with a 4 KiB buffer.) `ERROR_MORE_DATA` just means the rest of the
@@ -46,7 +47,7 @@ const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
  *
  * @example
  * ```ts ignore
- * import { PipeConn } from "./win32_pipe.ts";
+ * import { PipeConn } from "./pipe.ts";
  * const conn = new PipeConn(handle, () => console.log("closed"));
  * await conn.write(new TextEncoder().encode("hello\0"));
  * conn.close();

@@ -14,7 +14,7 @@
  * kernel still owns it.
  *
  * Every associated handle is set to `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS` (as libuv and go-winio
- * do), once a probe has shown that the system honours it (`iocp_probe.ts`): a write with room in
+ * do), once a probe has shown that the system honours it (`completion_port_probe.ts`): a write with room in
  * the pipe or a read with data waiting then completes inside `submit`, with no packet and no trip
  * through the waiter. A read ending at once with the warning `STATUS_BUFFER_OVERFLOW` still queues
  * a packet on Windows 8 and later (not under Wine): the probe tells, and `submit` awaits it then. When a wake-up brings a full batch of packets, the waiter takes the ones left
@@ -23,8 +23,7 @@
  * The waiter re-arms itself only while operations are outstanding. Each outstanding operation is
  * owed exactly one packet (a cancelled one too: connections close by `CancelIoEx`, then wait for
  * it), so the packet of the last one ends the wait for good and the process is free to exit. The
- * waiter is therefore never left blocked with nothing to wait for, and needs no wake-up packet;
- * a packet posted with {@linkcode WAKE_KEY} is nevertheless skipped harmlessly.
+ * waiter is therefore never left blocked with nothing to wait for, and needs no wake-up packet.
  *
  * Caveat: Deno runs `nonblocking` FFI calls on its bounded blocking-task pool, which on Windows
  * also serves child-process pipe reads. A program keeping many such reads pending (measured under
@@ -36,7 +35,6 @@
 import {
   DWORD_SIZE,
   ENTRY_BYTES,
-  ENTRY_COMPLETION_KEY,
   ENTRY_OVERLAPPED,
   ERROR_ABANDONED_WAIT_0,
   FSCTL_PIPE_LISTEN,
@@ -53,9 +51,9 @@ import {
   SEVERITY_ERROR,
   STATUS_PENDING,
   STATUS_SUCCESS,
-} from "./win32_ffi.ts";
-import { win32Error } from "./win32_errors.ts";
-import { probeSkipOnSuccess, SKIP_MODES, type SkipProbe } from "./iocp_probe.ts";
+} from "./ffi.ts";
+import { win32Error } from "./errors.ts";
+import { probeSkipOnSuccess, SKIP_MODES, type SkipProbe } from "./completion_port_probe.ts";
 
 /** The outcome of one overlapped operation. */
 export interface Completion {
@@ -101,8 +99,6 @@ interface Operation {
 
 /** The completion key of every I/O packet; operations are told apart by `OVERLAPPED` address. */
 const IO_KEY = 0n;
-/** The completion key of a packet posted with `PostQueuedCompletionStatus`: not an operation. */
-export const WAKE_KEY = 1n;
 /** Packets taken per wait. */
 const ENTRIES_PER_WAIT = 64;
 /** `OVERLAPPED` structures per slab. */
@@ -118,7 +114,7 @@ const FALSE = 0;
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntRead } from "./iocp.ts";
+ * import { completionPort, ntRead } from "./completion_port.ts";
  * const port = completionPort();
  * port.associate(handle);
  * const { error, bytes } = await port.submit(ntRead(handle, buffer));
@@ -200,11 +196,6 @@ export class CompletionPort {
   /** Operations that completed inside `submit`, with no packet (a count for tests). */
   get settledAtOnce(): number {
     return this.#settledAtOnce;
-  }
-
-  /** Whether a `GetQueuedCompletionStatusEx` call is outstanding. */
-  get waiting(): boolean {
-    return this.#waiting;
   }
 
   /**
@@ -345,8 +336,6 @@ export class CompletionPort {
     const count = new DataView(this.#removed.buffer).getUint32(0, true);
     for (let i = 0; i < count; i++) {
       const at = i * OVERLAPPED_ENTRY_SIZE;
-      const key = this.#entryView.getBigUint64(at + ENTRY_COMPLETION_KEY, true);
-      if (key === WAKE_KEY) continue;
       const address = this.#entryView.getBigUint64(at + ENTRY_OVERLAPPED, true);
       const operation = this.#operations.get(address);
       if (operation === undefined) {
@@ -372,7 +361,7 @@ let shared: CompletionPort | undefined;
  *
  * @example
  * ```ts ignore
- * import { completionPort } from "./iocp.ts";
+ * import { completionPort } from "./completion_port.ts";
  * console.log(completionPort().pending); // 0
  * ```
  */
@@ -385,7 +374,7 @@ export function completionPort(): CompletionPort {
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntRead } from "./iocp.ts";
+ * import { completionPort, ntRead } from "./completion_port.ts";
  * const { error, bytes } = await completionPort().submit(ntRead(handle, buffer));
  * ```
  */
@@ -413,7 +402,7 @@ export function ntRead(handle: Deno.PointerValue, buffer: Uint8Array<ArrayBuffer
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntWrite } from "./iocp.ts";
+ * import { completionPort, ntWrite } from "./completion_port.ts";
  * const { error, bytes } = await completionPort().submit(ntWrite(handle, data));
  * ```
  */
@@ -447,7 +436,7 @@ export function ntWrite(
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntListen } from "./iocp.ts";
+ * import { completionPort, ntListen } from "./completion_port.ts";
  * const { error } = await completionPort().submit(ntListen(handle));
  * ```
  */

@@ -12,15 +12,15 @@ import {
   InvalidNameError,
   PermissionDeniedError,
   UnsafePathError,
-} from "./errors.ts";
+} from "../errors.ts";
 import type {
   ByteConn,
   ByteListener,
   Transport,
   TransportConnectOptions,
   TransportListenOptions,
-} from "./transport.ts";
-import { retryUntil } from "./retry.ts";
+} from "../transport.ts";
+import { retryUntil } from "../retry.ts";
 
 /** Owner-only directory: rwx for the user. */
 const PRIVATE_DIRECTORY_MODE = 0o700;
@@ -37,7 +37,7 @@ const SHARED_DIRECTORY_MODE = 0o711;
  *
  * @example
  * ```ts ignore
- * import { unixTransport } from "./unix.ts";
+ * import { unixTransport } from "./transport.ts";
  * const listener = await unixTransport.listen({ name: "demo", path: "/tmp/demo.sock" });
  * listener.close();
  * ```
@@ -153,7 +153,7 @@ function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
         // Waiting cannot help: the socket or its directory belongs to another user.
         throw new PermissionDeniedError(
           `permission denied on ${path}: the server belongs to another user, who must start it ` +
-            `with --allow-others (and put it where you can reach it) to let you connect`,
+            `with allowOthers (and put it where you can reach it) to let you connect`,
           { cause: error },
         );
       }
@@ -222,7 +222,9 @@ async function prepareDirectory(
   if (((info.mode ?? 0) & 0o777) !== mode) await Deno.chmod(directory, mode);
 }
 
-// Directories named `duct` or `duct-UID` are duct's own; any other was chosen by the user.
+// Directories named `duct` or `duct-UID` are duct's own; any other was chosen by the user. Not
+// `managedDirectory`, which is true only for plain names: a path into duct's directory given in
+// full (`--name /tmp/duct-1000/x.sock`, as docs/RELIABILITY.md shows) gets the same checks.
 function isOwnedDirectory(directory: string): boolean {
   const base = directory.slice(directory.lastIndexOf("/") + 1);
   return base === "duct" || /^duct-\d+$/.test(base);

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { EndpointInfo } from "./list.ts";
-import { PIPE_PREFIX } from "./endpoint.ts";
-import { win32Error } from "./win32_errors.ts";
+import type { EndpointInfo } from "../list.ts";
+import { PIPE_PREFIX } from "../endpoint.ts";
+import { win32Error } from "./errors.ts";
 import {
   ERROR_BAD_DEV_TYPE,
   ERROR_FILE_NOT_FOUND,
@@ -17,7 +17,7 @@ import {
   kernel32Symbols,
   wideString,
   WIN32_FIND_DATAW_SIZE,
-} from "./win32_ffi.ts";
+} from "./ffi.ts";
 
 /**
  * Every named pipe on the machine, sorted by name, in the order of {@linkcode EndpointInfo}.
@@ -27,7 +27,7 @@ import {
  *
  * @example
  * ```ts ignore
- * import { listPipes } from "./win32_list.ts";
+ * import { listPipes } from "./list.ts";
  * console.log(listPipes().map((pipe) => pipe.name));
  * ```
  */
@@ -42,7 +42,7 @@ export function listPipes(): EndpointInfo[] {
       throw win32Error(
         error,
         `cannot list the pipes in ${PIPE_PREFIX}: this system does not list its pipe directory ` +
-          "(Wine does not); check one name with --ping --name NAME",
+          "(Wine does not); check one name by connecting to it",
       );
     }
     throw win32Error(error, `cannot list the pipes in ${PIPE_PREFIX}`);

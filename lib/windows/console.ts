@@ -15,7 +15,7 @@
  * @module
  */
 
-import { kernel32Symbols } from "./win32_ffi.ts";
+import { kernel32Symbols } from "./ffi.ts";
 
 const FALSE = 0;
 
@@ -25,7 +25,7 @@ const FALSE = 0;
  *
  * @example
  * ```ts ignore
- * import { handleCtrlC } from "./win32_console.ts";
+ * import { handleCtrlC } from "./console.ts";
  * handleCtrlC();
  * Deno.addSignalListener("SIGINT", () => console.log("stopping"));
  * ```
