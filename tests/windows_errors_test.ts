@@ -5,7 +5,7 @@
 
 import {
   ConnectionClosedError,
-  DuctError,
+  type DuctError,
   InvalidNameError,
   PermissionDeniedError,
   Win32Error,
