@@ -81,9 +81,12 @@ Deno.test("--reconnect: 10,000 lines survive 3 SIGKILLs and a SIGTERM of the ser
     console.log(`duplicates at each break: ${duplicates.slice(1).join(", ")}`);
     const replies = client.stdout.split("\n").filter((line) => line.includes('"reply"'));
     assertEquals(replies.length, LINES);
+    // Every break is reported and followed by a reconnection. A break can count twice: right
+    // after a SIGKILL the dying server's listening socket may still take the reconnection into its
+    // queue, and then reset it as the process finishes exiting (seen under load).
     const reconnects = client.stderr.match(/reconnecting \(waiting up to 60 s for a server\)/g);
-    assertEquals(reconnects?.length, breaks.length, client.stderr);
-    assertEquals(client.stderr.match(/reconnected to /g)?.length, breaks.length);
+    assert((reconnects?.length ?? 0) >= breaks.length, client.stderr);
+    assertEquals(client.stderr.match(/reconnected to /g)?.length, reconnects!.length);
   } finally {
     await client[Symbol.asyncDispose]();
     for (const server of servers) await server.stop();
