@@ -28,6 +28,9 @@ import { isPeerGone, win32Error } from "./errors.ts";
  */
 const COPY_BELOW = 64 * 1024;
 
+/** A read buffer up to this size is kept for the next read (Connection reads up to 256 KiB). */
+const REUSE_UP_TO = 256 * 1024;
+
 // The source of the zero-length message of `closeWrite`. Off the V8 heap, so it never moves.
 const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
 
@@ -61,6 +64,8 @@ export class PipeConn implements ByteConn {
   #handleClosed = false;
   #ended = false;
   #writeClosed = false;
+  // The read buffer of the last completed read, for the next one.
+  #readBuffer: Uint8Array<ArrayBuffer> | undefined;
 
   /**
    * Takes ownership of `handle` (already associated with the completion port). `onClosed` runs
@@ -81,9 +86,16 @@ export class PipeConn implements ByteConn {
   async read(buffer: Uint8Array): Promise<number | null> {
     if (buffer.length === 0) return 0;
     if (this.#ended || this.#closed) return null;
-    // The kernel may fill it after this call returns: a buffer of its own, off the V8 heap.
-    const target = new Uint8Array(new ArrayBuffer(buffer.length));
-    const result = await this.#start(ntRead(this.#handle, target));
+    // The kernel may fill it after this call returns: a buffer of its own, off the V8 heap, reused
+    // by the next read once this one has completed (never while a read is pending).
+    let target = this.#readBuffer;
+    if (target === undefined || target.length < buffer.length) {
+      target = new Uint8Array(new ArrayBuffer(buffer.length));
+    }
+    this.#readBuffer = undefined;
+    // Never more than the caller asked for: the rest of the message stays in the pipe.
+    const result = await this.#start(ntRead(this.#handle, target.subarray(0, buffer.length)));
+    if (target.length <= REUSE_UP_TO) this.#readBuffer = target;
     // ERROR_MORE_DATA: a full buffer, and the rest of the message is still in the pipe.
     if (result.error !== ERROR_SUCCESS && result.error !== ERROR_MORE_DATA) {
       return this.#readFailed(result);
