@@ -1,5 +1,5 @@
 /**
- * The completion port (`lib/iocp.ts`) where it matters on real Windows, not only under Wine: the
+ * The completion port (`lib/windows/completion_port.ts`) where it matters on real Windows, not only under Wine: the
  * status of each operation comes back from its `Nt…` call, never from a later `GetLastError`; and
  * a waiter that fails (its port closed under it) leaves the kernel's memory alone and fails every
  * operation with a clear error instead of hanging. Each case runs in a subprocess, as it patches

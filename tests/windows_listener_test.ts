@@ -1,5 +1,5 @@
 /**
- * The Windows listener (`lib/windows.ts`): several instances wait at once, so a burst of clients
+ * The Windows listener (`lib/windows/transport.ts`): several instances wait at once, so a burst of clients
  * that never call `WaitNamedPipe` all get in (raw `CreateFileW` calls in one tick, and classic C
  * clients started together); an instance limit that stays reached by instances of another process
  * fails `accept()` with a clear error instead of hanging it. Skipped off Windows; run under Wine
