@@ -6,6 +6,18 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import { IS_WINDOWS, jsonLines, runClient, Server } from "./_cli.ts";
 
+/**
+ * On Unix, an environment with a runtime directory of its own: `--list` probes every live socket
+ * of duct's per-user directory, and in the shared one that would connect to the servers of tests
+ * running in parallel (each would log a client it did not expect).
+ */
+async function ownDirectory(): Promise<{ env?: Record<string, string> }> {
+  if (IS_WINDOWS) return {};
+  const dir = await Deno.makeTempDir({ prefix: "duct-list-" });
+  await Deno.chmod(dir, 0o700);
+  return { env: { XDG_RUNTIME_DIR: dir } };
+}
+
 // Wine cannot list `\\.\pipe\` (FindFirstFileW fails with ERROR_BAD_DEV_TYPE): there the
 // Windows listing is not provable, and the test checks the error says so instead.
 const UNDER_WINE = IS_WINDOWS && (() => {
@@ -31,8 +43,9 @@ Deno.test({
   name: "--list --json shows a running server's endpoint as live, reachable by its plain name",
   ignore: UNDER_WINE,
   fn: async () => {
-    await using server = await Server.start();
-    const output = await runClient(["--list", "--json"]);
+    const own = await ownDirectory();
+    await using server = await Server.start([], own);
+    const output = await runClient(["--list", "--json"], own);
     assertEquals(output.code, 0, output.stderr);
     const found = jsonLines(output).find((endpoint) => endpoint.name === server.name);
     assertEquals(found, { name: server.name, path: server.path, state: "live", plainName: true });
@@ -45,12 +58,13 @@ Deno.test({
   name: "--list marks the socket a killed server left as stale, in a table with a header",
   ignore: IS_WINDOWS,
   async fn() {
-    const stale = await Server.start();
+    const own = await ownDirectory();
+    const stale = await Server.start([], own);
     stale.kill("SIGKILL");
     await stale.output();
     try {
-      await using live = await Server.start();
-      const output = await runClient(["--list"]);
+      await using live = await Server.start([], own);
+      const output = await runClient(["--list"], own);
       assertEquals(output.code, 0, output.stderr);
       assertMatch(output.lines[0], /^NAME +STATE +PATH$/);
       const row = (name: string) => output.lines.find((line) => line.startsWith(`${name} `));
