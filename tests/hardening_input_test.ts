@@ -9,19 +9,11 @@
  */
 
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "./_assert.ts";
-import {
-  closeQuietly,
-  endpointIn,
-  header,
-  IS_WINDOWS,
-  NOT_LINUX,
-  procStatus,
-  rawConnect,
-  readToEnd,
-  removeQuietly,
-  ServerProcess,
-  tempDir,
-} from "./_hardening.ts";
+import { endpointIn, removeQuietly, tempDir } from "./_endpoints.ts";
+import { IS_WINDOWS } from "./_process.ts";
+import { NOT_LINUX, procStatus } from "./_process_stats.ts";
+import { closeQuietly, header, rawConnect, readToEnd } from "./_raw_peer.ts";
+import { Server } from "./_server.ts";
 import { Random } from "./_helpers.ts";
 import {
   type ByteConn,
@@ -42,7 +34,7 @@ class Bystander {
   private constructor(readonly conn: Connection, readonly echo: boolean) {}
 
   /** Joins a server started with `args`, in its framing. */
-  static async join(server: ServerProcess, args: string[] = []): Promise<Bystander> {
+  static async join(server: Server, args: string[] = []): Promise<Bystander> {
     const option = (flag: string) => args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined;
     const framing = (option("--framing") ?? "length") as Framing;
     const conn = await connect({ name: server.path, framing, timeout: 5000 });
@@ -64,7 +56,7 @@ class Bystander {
 }
 
 /** Connects a raw peer and returns it with the id the server gave it. */
-async function rawPeer(server: ServerProcess): Promise<{ conn: ByteConn; id: number }> {
+async function rawPeer(server: Server): Promise<{ conn: ByteConn; id: number }> {
   const before = server.count("connected");
   const conn = await rawConnect(server.path);
   await server.until(() => server.count("connected") > before, "the raw peer to be accepted");
@@ -73,7 +65,7 @@ async function rawPeer(server: ServerProcess): Promise<{ conn: ByteConn; id: num
 }
 
 /** Waits for the server to drop client `id` and returns its error message. */
-async function droppedWith(server: ServerProcess, id: number): Promise<string> {
+async function droppedWith(server: Server, id: number): Promise<string> {
   await server.until(() => server.count("disconnected", id) > 0, `client ${id} to be dropped`);
   const error = server.of(id).find((event) => event.event === "error");
   assert(error?.message, `no error event for client ${id}`);
@@ -82,12 +74,12 @@ async function droppedWith(server: ServerProcess, id: number): Promise<string> {
 
 async function withServer(
   args: string[],
-  body: (server: ServerProcess, bystander: Bystander) => Promise<void>,
+  body: (server: Server, bystander: Bystander) => Promise<void>,
   options: { json?: boolean } = {},
 ): Promise<void> {
   const dir = await tempDir("input");
   try {
-    await using server = await ServerProcess.start(["--name", endpointIn(dir), ...args], options);
+    await using server = await Server.start(["--name", endpointIn(dir), ...args], options);
     await using bystander = await Bystander.join(server, args);
     await bystander.ping();
     // The ack can arrive before this process has read the server's `connected` line; rawPeer
@@ -292,7 +284,7 @@ Deno.test({
           await conn.write(header(payload.length));
           await conn.write(payload);
         }
-        const lines = () => server.events.map((event) => event.line!);
+        const lines = () => server.lines;
         assert(lines()[0].startsWith("listening on "), lines()[0]);
         await server.until(() => lines().some((line) => line.includes("ALERT")), "the messages");
         const shown = lines().filter((line) => /^client \d+: /.test(line));
@@ -315,7 +307,7 @@ Deno.test({
   async fn() {
     const dir = await tempDir("idle");
     try {
-      await using server = await ServerProcess.start([
+      await using server = await Server.start([
         "--name",
         endpointIn(dir),
         "--idle-timeout",
@@ -342,7 +334,7 @@ Deno.test({
   async fn() {
     const dir = await tempDir("trickle");
     try {
-      await using server = await ServerProcess.start([
+      await using server = await Server.start([
         "--name",
         endpointIn(dir),
         "--idle-timeout",
@@ -424,7 +416,7 @@ Deno.test({
     const frames = 200;
     const linux = !NOT_LINUX;
     try {
-      await using server = await ServerProcess.start([
+      await using server = await Server.start([
         "--name",
         endpointIn(dir),
         "--reply",

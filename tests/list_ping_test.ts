@@ -4,7 +4,9 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { IS_WINDOWS, jsonLines, runClient, Server } from "./_cli.ts";
+import { IS_WINDOWS } from "./_process.ts";
+import { jsonLines, runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 
 // Wine cannot list `\\.\pipe\` (FindFirstFileW fails with ERROR_BAD_DEV_TYPE): there the
 // Windows listing is not provable, and the test checks the error says so instead.

@@ -13,23 +13,18 @@ import {
   assertNotStrictEquals,
   assertStringIncludes,
 } from "./_assert.ts";
+import { ACK } from "../server.ts";
+import { endpointPath, removeSocketFile, uniqueName } from "./_endpoints.ts";
+import { CLIENT_SCRIPT, IS_WINDOWS, LIB_URL, Proc } from "./_process.ts";
 import {
-  ACK,
   assertOneLineError,
-  CLIENT_SCRIPT,
-  endpointPath,
   feedNumberedLines,
   hasRawControlBytes,
-  IS_WINDOWS,
   jsonLines,
-  LIB_URL,
-  Proc,
-  removeSocketFile,
   runClient,
   runServer,
-  Server,
-  uniqueName,
-} from "./_cli.ts";
+} from "./_run.ts";
+import { Server } from "./_server.ts";
 
 const UNIX_ONLY = { ignore: IS_WINDOWS };
 const encoder = new TextEncoder();
