@@ -48,3 +48,8 @@ export function closeQuietly(conn: { close(): void }): void {
     // Already closed.
   }
 }
+
+/** Writes all of `data`, however many writes it takes. */
+export async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < data.length;) offset += await conn.write(data.subarray(offset));
+}

@@ -108,6 +108,11 @@ export class Server extends Proc {
     return this.eventsOf(kind, client).length;
   }
 
+  /** The texts of one client's messages, in printed order. */
+  textsOf(client: number): string[] {
+    return this.eventsOf("message", client).map((e) => String(e.text));
+  }
+
   /** The events of one client. */
   of(client: number): Event[] {
     return this.events.filter((event) => event.client === client);
