@@ -5,7 +5,13 @@
  */
 
 import type { ByteConn } from "../lib/transport.ts";
-import { concat, FrameDecoder, type FramingOptions } from "../lib/framing.ts";
+import {
+  concat,
+  encodeFrame,
+  FrameDecoder,
+  type Framing,
+  type FramingOptions,
+} from "../lib/framing.ts";
 
 /** One call of {@linkcode MemoryConn.write}. */
 export interface WriteCall {
@@ -221,4 +227,28 @@ export function cut(data: Uint8Array, offsets: readonly number[]): Uint8Array[] 
     start = offset;
   }
   return pieces;
+}
+
+/** Frames that every framing can carry: empty ones, one byte, UTF-8, binary without delimiters. */
+export const SAMPLE: readonly string[] = [
+  "hello",
+  "",
+  "x",
+  "",
+  "ünïcødé ✓",
+  "a longer frame, with spaces",
+];
+
+/** `payloads` encoded one after another, as one byte stream. */
+export function encodeAll(
+  payloads: readonly Uint8Array[],
+  framing: Framing,
+  maxFrame?: number,
+): Uint8Array {
+  return concat(payloads.flatMap((payload) => encodeFrame(payload, { framing, maxFrame })));
+}
+
+/** The delimiter byte of a delimiter framing: NUL for `nul`, `\n` otherwise. */
+export function delimiterOf(framing: Framing): number {
+  return framing === "nul" ? 0 : 0x0a;
 }

@@ -6,7 +6,7 @@
  */
 
 import { assertEquals, assertThrows } from "./_assert.ts";
-import { assertOneLineError, runServer } from "./_cli.ts";
+import { assertOneLineError, runServer } from "./_run.ts";
 import {
   ENDPOINT_OPTIONS,
   endpointArgs,
@@ -153,7 +153,7 @@ Deno.test("args: both programs' --help explain the size units", async () => {
   for (const script of ["server", "client"] as const) {
     const output = script === "server"
       ? await runServer(["--help"])
-      : await (await import("./_cli.ts")).runClient(["--help"]);
+      : await (await import("./_run.ts")).runClient(["--help"]);
     assertEquals(output.code, 0);
     for (const text of ["64k = 65536", "64kb = 64000"]) {
       if (!output.stdout.includes(text)) throw new Error(`${script} --help lacks ${text}`);

@@ -6,7 +6,10 @@
  */
 
 import { assertEquals, assertLessOrEqual, assertMatch } from "./_assert.ts";
-import { ACK, CLIENT_SCRIPT, IS_WINDOWS, runClient, Server } from "./_cli.ts";
+import { ACK } from "../server.ts";
+import { CLIENT_SCRIPT, IS_WINDOWS } from "./_process.ts";
+import { runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 
 const NOT_LINUX = Deno.build.os !== "linux";
 

@@ -6,7 +6,10 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { ACK, CLIENT_SCRIPT, IS_WINDOWS, Proc, Server, uniqueName } from "./_cli.ts";
+import { ACK } from "../server.ts";
+import { uniqueName } from "./_endpoints.ts";
+import { CLIENT_SCRIPT, IS_WINDOWS, Proc } from "./_process.ts";
+import { Server } from "./_server.ts";
 import { PROMPT } from "../client.ts";
 
 const PTY_SCRIPT = new URL("./_pty.py", import.meta.url).pathname;

@@ -7,21 +7,11 @@
 
 import config from "../deno.json" with { type: "json" };
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import {
-  ACK,
-  assertOneLineError,
-  CLIENT_SCRIPT,
-  endpointPath,
-  hasRawControlBytes,
-  IS_WINDOWS,
-  jsonLines,
-  LIB_URL,
-  Proc,
-  removeSocketFile,
-  runClient,
-  Server,
-  uniqueName,
-} from "./_cli.ts";
+import { ACK } from "../server.ts";
+import { endpointPath, removeSocketFile, uniqueName } from "./_endpoints.ts";
+import { CLIENT_SCRIPT, IS_WINDOWS, LIB_URL, Proc } from "./_process.ts";
+import { assertOneLineError, hasRawControlBytes, jsonLines, runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 
 const encoder = new TextEncoder();
 const ACK_LINE = `server: ${ACK}`;

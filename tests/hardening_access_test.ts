@@ -6,19 +6,15 @@
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import { ACK } from "../server.ts";
-import {
-  canCreateUsers,
-  NOT_UNIX,
-  OtherUser,
-  removeQuietly,
-  runClient,
-  ServerProcess,
-  tempDir,
-} from "./_hardening.ts";
+import { removeQuietly, tempDir } from "./_endpoints.ts";
+import { canCreateUsers, OtherUser } from "./_other_user.ts";
+import { IS_WINDOWS } from "./_process.ts";
+import { runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 
-const ROOT_ONLY = NOT_UNIX || Deno.uid() !== 0;
+const ROOT_ONLY = IS_WINDOWS || Deno.uid() !== 0;
 const LISTEN_PROBE = new URL("./_listen_probe.ts", import.meta.url).pathname;
-const NO_OTHER_USER = NOT_UNIX || !canCreateUsers();
+const NO_OTHER_USER = IS_WINDOWS || !canCreateUsers();
 /** A uid that is not ours, for files made to look foreign (root can chown to any id). */
 const FOREIGN_UID = 65534;
 
@@ -39,14 +35,14 @@ function mode(path: string): number {
 }
 
 async function serverFails(args: string[], env?: Record<string, string>) {
-  const server = await ServerProcess.start(args, { env, waitListening: false });
-  const status = await server.status;
+  const server = await Server.start(args, { env, waitListening: false });
+  const status = await server.waitForExit("server to exit");
   return { code: status.code, stderr: server.stderr, events: server.events };
 }
 
 Deno.test({
   name: "access: the per-user directory is 0700 and the socket 0600, both owned by the user",
-  ignore: NOT_UNIX,
+  ignore: IS_WINDOWS,
   async fn() {
     const tmp = await sharedTmp("access-modes");
     try {
@@ -54,7 +50,7 @@ Deno.test({
       // An existing duct directory that others could read is tightened, not trusted as it is.
       await Deno.mkdir(directory, { mode: 0o755 });
       await Deno.chmod(directory, 0o755);
-      await using server = await ServerProcess.start(["--name", "modes"], {
+      await using server = await Server.start(["--name", "modes"], {
         env: fallbackEnv(tmp),
       });
       assertEquals(server.path, `${directory}/modes.sock`);
@@ -71,19 +67,19 @@ Deno.test({
 
 Deno.test({
   name: "access: the socket is owner-only from the moment it is bound, even under umask 000",
-  ignore: NOT_UNIX,
+  ignore: IS_WINDOWS,
   async fn() {
     const tmp = await sharedTmp("access-umask");
     try {
       // A directory anyone may reach, where only the socket's own mode guards it.
-      await using server = await ServerProcess.start(["--name", `${tmp}/s.sock`], {
+      await using server = await Server.start(["--name", `${tmp}/s.sock`], {
         umask: 0,
         denoArgs: ["--preload", LISTEN_PROBE],
       });
       assertStringIncludes(server.stderr, "duct-test: socket bound with mode 600");
       assertEquals(mode(server.path).toString(8), "600");
       // With --allow-others too: opened up deliberately, after binding, never by the umask.
-      await using allowed = await ServerProcess.start(
+      await using allowed = await Server.start(
         ["--name", `${tmp}/shared.sock`, "--allow-others"],
         { umask: 0, denoArgs: ["--preload", LISTEN_PROBE] },
       );
@@ -103,14 +99,14 @@ Deno.test({
     await using other = await OtherUser.create();
     try {
       // Guarded by the 0700 directory (the default name) ...
-      await using managed = await ServerProcess.start(["--name", "deny"], {
+      await using managed = await Server.start(["--name", "deny"], {
         env: fallbackEnv(tmp),
       });
       // ... and by the 0600 socket alone, in a directory that anyone may traverse.
       const open = `${tmp}/open`;
       await Deno.mkdir(open);
       await Deno.chmod(open, 0o755);
-      await using chosen = await ServerProcess.start(["--name", `${open}/deny.sock`]);
+      await using chosen = await Server.start(["--name", `${open}/deny.sock`]);
       for (const server of [managed, chosen]) {
         // The other user's default directory has its own uid in it, so it names the path.
         const result = await runClient(["--name", server.path, "--timeout", "1", "intruder"], {
@@ -144,7 +140,7 @@ Deno.test({
     const tmp = await sharedTmp("access-allow");
     await using other = await OtherUser.create();
     try {
-      await using server = await ServerProcess.start(["--name", "shared", "--allow-others"], {
+      await using server = await Server.start(["--name", "shared", "--allow-others"], {
         env: fallbackEnv(tmp),
       });
       const directory = `${tmp}/duct-${Deno.uid()}`;
@@ -169,7 +165,7 @@ Deno.test({
       assert(!listing.success, "another user could list the socket directory");
       // The relaxation lasts as long as that server: the next one without the flag tightens it.
       await server.stop();
-      await using strict = await ServerProcess.start(["--name", "shared"], {
+      await using strict = await Server.start(["--name", "shared"], {
         env: fallbackEnv(tmp),
       });
       assertEquals(mode(directory).toString(8), "700");
@@ -182,7 +178,7 @@ Deno.test({
 
 Deno.test({
   name: "access: a socket directory that is a symlink is refused and its target left untouched",
-  ignore: NOT_UNIX,
+  ignore: IS_WINDOWS,
   async fn() {
     const tmp = await sharedTmp("access-dirlink");
     try {
@@ -209,12 +205,12 @@ Deno.test({
 
 Deno.test({
   name: "access: a symlink at the socket path is refused, never followed nor removed",
-  ignore: NOT_UNIX,
+  ignore: IS_WINDOWS,
   async fn() {
     const tmp = await sharedTmp("access-socklink");
     try {
       // A live server elsewhere, and a dangling link: neither may be reached through the link.
-      await using victim = await ServerProcess.start(["--name", `${tmp}/victim.sock`]);
+      await using victim = await Server.start(["--name", `${tmp}/victim.sock`]);
       for (const target of [victim.path, `${tmp}/nothing-here.sock`]) {
         const link = `${tmp}/link.sock`;
         await Deno.symlink(target, link);

@@ -11,27 +11,19 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
-import {
-  CAN_COUNT_HANDLES,
-  ClientProcess,
-  closeQuietly,
-  endpointIn,
-  header,
-  IS_WINDOWS,
-  openCount,
-  rawConnect,
-  removeQuietly,
-  runClient,
-  ServerProcess,
-  tempDir,
-} from "./_hardening.ts";
+import { endpointIn, removeQuietly, tempDir } from "./_endpoints.ts";
+import { CLIENT_SCRIPT, IS_WINDOWS, Proc } from "./_process.ts";
+import { CAN_COUNT_HANDLES, openCount } from "./_process_stats.ts";
+import { closeQuietly, header, rawConnect } from "./_raw_peer.ts";
+import { runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 import { connect } from "../lib/mod.ts";
 
 import { ACK } from "../server.ts";
 /** Preloaded into a client to report its connection attempts (a file URL, for every OS). */
 const PROBE = new URL("./_connect_probe.ts", import.meta.url).href;
 /** The raw-peer helper, imported by the peer scripts the tests write. */
-const HARDENING = new URL("./_hardening.ts", import.meta.url).href;
+const RAW_PEER = new URL("./_raw_peer.ts", import.meta.url).href;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -53,7 +45,7 @@ async function roundTrip(path: string, message: string): Promise<void> {
 
 /** A peer that sends a header and part of a frame, says `ready`, and waits to be killed. */
 const PARTIAL_PEER = `
-import { rawConnect } from ${JSON.stringify(HARDENING)};
+import { rawConnect } from ${JSON.stringify(RAW_PEER)};
 const conn = await rawConnect(Deno.args[0]);
 await conn.write(Uint8Array.of(0, 0, 0x03, 0xe8, ...new TextEncoder().encode("0123456789")));
 console.log("ready");
@@ -64,7 +56,7 @@ Deno.test({
   name: "faults: a client killed mid-frame is dropped alone; the others go on",
   fn: () =>
     withDir("kill-client", async (dir) => {
-      await using server = await ServerProcess.start(["--name", endpointIn(dir)]);
+      await using server = await Server.start(["--name", endpointIn(dir)]);
       await using bystander = await connect({ name: server.path });
       await bystander.send("before");
       assertEquals(decoder.decode((await bystander.receive())!), ACK);
@@ -73,7 +65,7 @@ Deno.test({
       const peerFile = `${dir}/peer.ts`;
       await Deno.writeTextFile(peerFile, PARTIAL_PEER);
       {
-        await using peer = new ClientProcess([server.path], { script: peerFile });
+        await using peer = Proc.script(peerFile, [server.path], { stdin: "piped" });
         await peer.until(() => peer.stdout.includes("ready"), "the partial frame");
         await server.until(() => server.count("connected") === 2, "the peer to be accepted");
         peer.kill("SIGKILL");
@@ -86,9 +78,12 @@ Deno.test({
 
       // SIGKILL of a real client in the middle of a stream of messages.
       {
-        await using client = new ClientProcess(["--name", server.path]);
+        await using client = Proc.script(CLIENT_SCRIPT, ["--name", server.path], {
+          stdin: "piped",
+        });
         const lines = Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join("");
-        const writing = client.write(lines);
+        // Fails once the client is killed: that is the point.
+        const writing = client.write(lines).catch(() => {});
         await server.until(() => server.count("message", 3) >= 100, "the stream to flow");
         client.kill("SIGKILL");
         await writing;
@@ -106,8 +101,10 @@ Deno.test({
     "were not confirmed and exits 3",
   fn: () =>
     withDir("kill-server", async (dir) => {
-      const server = await ServerProcess.start(["--name", endpointIn(dir)]);
-      const clients = [0, 1, 2].map(() => new ClientProcess(["--name", server.path, "--json"]));
+      const server = await Server.start(["--name", endpointIn(dir)]);
+      const clients = [0, 1, 2].map(() =>
+        Proc.script(CLIENT_SCRIPT, ["--name", server.path, "--json"], { stdin: "piped" })
+      );
       try {
         // Input keeps coming until the crash, so every client is mid-stream when it happens
         // (one that had finished would rightly exit 0).
@@ -117,25 +114,27 @@ Deno.test({
           while (feeding) {
             const lines = Array.from({ length: 500 }, (_, j) =>
               `client ${i} message ${written[i] + j}\n`);
-            if (!await client.write(lines.join(""))) {
+            if (
+              !await client.write(lines.join("")).then(() =>
+                true, () => false)
+            ) {
               return;
             }
             written[i] += 500;
           }
         });
         await server.until(
-          () =>
-            [1, 2, 3].every((id) => server.count("message", id) >= 500),
+          () => [1, 2, 3].every((id) => server.count("message", id) >= 500),
           "every client to be mid-stream",
         );
         server.kill("SIGKILL");
-        await server.status;
+        await server.waitForExit("server to exit");
         feeding = false;
         // (A client stops reading its input once the server is gone, so the feeders end.)
         await Promise.all(feeders);
         for (const client of clients) await client.closeStdin();
         for (const [index, client] of clients.entries()) {
-          const status = await client.status;
+          const status = await client.waitForExit("client to exit");
           assertEquals(status.code, 3, client.stderr);
           const match = /: (\d+) of (\d+) messages were not confirmed/.exec(client.stderr);
           assert(match, client.stderr);
@@ -166,9 +165,9 @@ Deno.test({
   fn: () =>
     withDir("restart", async (dir) => {
       const path = endpointIn(dir);
-      const first = await ServerProcess.start(["--name", path]);
+      const first = await Server.start(["--name", path]);
       first.kill("SIGKILL");
-      await first.status;
+      await first.waitForExit("first to exit");
       // (Windows: a pipe vanishes with its last handle, so nothing stale is left to reclaim.)
       const witness = `${dir}/witness.sock`;
       if (!IS_WINDOWS) {
@@ -178,19 +177,26 @@ Deno.test({
       }
 
       // The client starts while nobody listens and keeps trying (the probe reports each try).
-      await using client = new ClientProcess(["--name", path, "--timeout", "60", "are you back"], {
+      await using client = Proc.script(CLIENT_SCRIPT, [
+        "--name",
+        path,
+        "--timeout",
+        "60",
+        "are you back",
+      ], {
+        stdin: "piped",
         denoArgs: ["--preload", PROBE],
       });
       const attempts = () => client.stderr.split("duct-test: connect attempt").length - 1;
       await client.until(() => attempts() >= 3, "the client to retry");
 
-      await using second = await ServerProcess.start(["--name", path]);
+      await using second = await Server.start(["--name", path]);
       assertEquals(second.stderr, "");
       if (!IS_WINDOWS) {
         assert(Deno.lstatSync(path).ino !== Deno.lstatSync(witness).ino, "the stale socket stayed");
         assertEquals(Deno.lstatSync(witness).nlink, 1, "the stale socket was not removed");
       }
-      const status = await client.status;
+      const status = await client.waitForExit("client to exit");
       assertEquals(status.code, 0, client.stderr);
       assertEquals(client.stdout, `server: ${ACK}\n`);
       await second.until(() => second.count("message") === 1, "the waiting client's message");
@@ -207,7 +213,7 @@ Deno.test({
   fn: () =>
     withDir("hang-up", async (dir) => {
       const clients = 1000;
-      await using server = await ServerProcess.start([
+      await using server = await Server.start([
         "--name",
         endpointIn(dir),
         "--reply",
@@ -254,7 +260,7 @@ Deno.test({
   ignore: !CAN_COUNT_HANDLES,
   fn: () =>
     withDir("cycles", async (dir) => {
-      await using server = await ServerProcess.start(["--name", endpointIn(dir)]);
+      await using server = await Server.start(["--name", endpointIn(dir)]);
       const path = server.path;
       let cycles = 0;
       // Mixed departures: silent, after a whole message and its ack, in the middle of a frame.
@@ -307,7 +313,7 @@ Deno.test({
       : "waits, unserved, in the accept queue and is served once a place frees"),
   fn: () =>
     withDir("max-clients", async (dir) => {
-      await using server = await ServerProcess.start([
+      await using server = await Server.start([
         "--name",
         endpointIn(dir),
         "--max-clients",
@@ -320,10 +326,16 @@ Deno.test({
         // server accepts it only when one of the two leaves, and then answers its message.
         try {
           await server.until(() => server.count("connected") === 2, "two clients");
-          await using waiting = new ClientProcess(
-            ["--name", server.path, "--timeout", "2", "third"],
-            { denoArgs: ["--preload", PROBE] },
-          );
+          await using waiting = Proc.script(CLIENT_SCRIPT, [
+            "--name",
+            server.path,
+            "--timeout",
+            "2",
+            "third",
+          ], {
+            stdin: "piped",
+            denoArgs: ["--preload", PROBE],
+          });
           await waiting.until(
             () => waiting.stderr.includes("duct-test: connect attempt"),
             "client N+1 to connect",
@@ -333,7 +345,7 @@ Deno.test({
           assertEquals(decoder.decode((await first.receive())!), ACK);
           assertEquals(server.count("connected"), 2, "client N+1 was accepted over the limit");
           await first.close();
-          const status = await waiting.status;
+          const status = await waiting.waitForExit("waiting to exit");
           assertEquals(status.code, 0, waiting.stderr);
           assertEquals(waiting.stdout, `server: ${ACK}\n`);
         } finally {
@@ -361,16 +373,22 @@ Deno.test({
         assertStringIncludes(timedOut.stderr, " is full");
         assertEquals(timedOut.stdout, "");
         // One that waits long enough gets the place freed below (the probe shows it waiting).
-        await using waiting = new ClientProcess(
-          ["--name", server.path, "--timeout", "60", "fourth"],
-          { denoArgs: ["--preload", PROBE] },
-        );
+        await using waiting = Proc.script(CLIENT_SCRIPT, [
+          "--name",
+          server.path,
+          "--timeout",
+          "60",
+          "fourth",
+        ], {
+          stdin: "piped",
+          denoArgs: ["--preload", PROBE],
+        });
         const attempts = () => waiting.stderr.split("duct-test: connect attempt").length - 1;
         await waiting.until(() => attempts() >= 3, "client N+1 to wait for a free instance");
         assertEquals(server.count("connected"), 2);
         assertEquals(server.count("message"), 0);
         await first.close();
-        const status = await waiting.status;
+        const status = await waiting.waitForExit("waiting to exit");
         assertEquals(status.code, 0, waiting.stderr);
         assertEquals(waiting.stdout, `server: ${ACK}\n`);
         await server.until(() => server.count("message") === 1, "the waiting client's message");

@@ -7,8 +7,8 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { ServerProcess } from "./_hardening.ts";
-import { uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
+import { Server } from "./_server.ts";
 import { connect } from "../lib/mod.ts";
 
 import { ACK } from "../server.ts";
@@ -53,7 +53,7 @@ Deno.test({
   name: `load: ${CLIENTS} clients × ${MESSAGES} messages with --reply ack — every message ` +
     "printed once, in order, and acked once",
   async fn() {
-    await using server = await ServerProcess.start([
+    await using server = await Server.start([
       "--name",
       uniqueName("load"),
       "--reply",

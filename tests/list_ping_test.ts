@@ -4,7 +4,9 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { IS_WINDOWS, jsonLines, runClient, Server } from "./_cli.ts";
+import { IS_WINDOWS } from "./_process.ts";
+import { jsonLines, runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 
 /**
  * On Unix, an environment with a runtime directory of its own: `--list` probes every live socket

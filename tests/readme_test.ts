@@ -6,7 +6,9 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
-import { ACK, endpointPath, IS_WINDOWS, uniqueName } from "./_cli.ts";
+import { ACK } from "../server.ts";
+import { endpointPath, uniqueName } from "./_endpoints.ts";
+import { IS_WINDOWS } from "./_process.ts";
 import { connect, type Connection } from "../lib/mod.ts";
 
 const ROOT = new URL("..", import.meta.url);

@@ -5,14 +5,16 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
-import { ClientProcess, ServerProcess } from "./_hardening.ts";
-import { LIB_URL, Proc, removeSocketFile, runClient, Server, uniqueName } from "./_cli.ts";
+import { removeSocketFile, uniqueName } from "./_endpoints.ts";
+import { CLIENT_SCRIPT, LIB_URL, Proc } from "./_process.ts";
+import { runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 
 const LINES = 10_000;
 const WINDOW = 1000;
 
 /** Each message text a server printed, as numbers, in order. */
-function printed(server: ServerProcess): number[] {
+function printed(server: Server): number[] {
   return server.events.filter((e) => e.event === "message").map((e) => Number(e.text));
 }
 
@@ -32,20 +34,20 @@ Deno.test("--reconnect: 10,000 lines survive 3 SIGKILLs and a SIGTERM of the ser
     { after: 6500, signal: "SIGTERM" },
     { after: 8500, signal: "SIGKILL" },
   ];
-  const servers: ServerProcess[] = [];
+  const servers: Server[] = [];
   const highest = () => Math.max(0, ...servers.flatMap(printed));
-  const client = new ClientProcess([
+  const client = Proc.script(CLIENT_SCRIPT, [
     "--name",
     name,
     "--reconnect",
     "--timeout",
     "60",
     "--json",
-  ]);
+  ], { stdin: "piped" });
   try {
     let written = 0;
     for (const { after, signal } of breaks) {
-      const server = await ServerProcess.start(["--name", name]);
+      const server = await Server.start(["--name", name]);
       servers.push(server);
       // Ahead of the kill, so that messages are in flight when it comes.
       const upTo = Math.min(after + 1500, LINES);
@@ -53,13 +55,13 @@ Deno.test("--reconnect: 10,000 lines survive 3 SIGKILLs and a SIGTERM of the ser
       written = upTo;
       await server.until(() => highest() >= after, `line ${after} to be printed`);
       server.kill(signal);
-      await server.status;
+      await server.waitForExit("server to exit");
     }
-    const last = await ServerProcess.start(["--name", name]);
+    const last = await Server.start(["--name", name]);
     servers.push(last);
     await client.write(lines(written + 1, LINES));
     await client.closeStdin();
-    const status = await client.status;
+    const status = await client.waitForExit("client to exit");
     assertEquals(status.code, 0, client.stderr);
     await last.stop();
 
@@ -95,18 +97,25 @@ Deno.test("--reconnect: 10,000 lines survive 3 SIGKILLs and a SIGTERM of the ser
 
 Deno.test("--reconnect: no server comes back within --timeout: exit 3, the exact count, and --json lists them", async () => {
   const name = uniqueName("rc-gone");
-  const server = await ServerProcess.start(["--name", name]);
-  const client = new ClientProcess(["--name", name, "--reconnect", "--timeout", "1", "--json"]);
+  const server = await Server.start(["--name", name]);
+  const client = Proc.script(CLIENT_SCRIPT, [
+    "--name",
+    name,
+    "--reconnect",
+    "--timeout",
+    "1",
+    "--json",
+  ], { stdin: "piped" });
   try {
     await client.write(lines(1, 10));
     const answered = () => client.stdout.split('"event":"reply"').length - 1;
     await client.until(() => answered() === 10, "10 replies");
     server.kill("SIGKILL");
-    await server.status;
+    await server.waitForExit("server to exit");
     // Never delivered anywhere: the server is gone for good.
     await client.write(lines(11, 15));
     await client.closeStdin();
-    const status = await client.status;
+    const status = await client.waitForExit("client to exit");
     assertEquals(status.code, 3, client.stderr);
     assertStringIncludes(
       client.stderr,

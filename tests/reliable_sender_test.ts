@@ -14,7 +14,7 @@ import {
   UnconfirmedError,
 } from "../lib/mod.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./_assert.ts";
-import { uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
 
 const decoder = new TextDecoder();
 const text = (bytes: Uint8Array) => decoder.decode(bytes);

@@ -6,20 +6,10 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import {
-  CLIENT_SCRIPT,
-  endpointPath,
-  hasRawControlBytes,
-  IS_WINDOWS,
-  LIB_URL,
-  Proc,
-  removeSocketFile,
-  runClient,
-  runServer,
-  Server,
-  SERVER_SCRIPT,
-  uniqueName,
-} from "./_cli.ts";
+import { endpointPath, removeSocketFile, uniqueName } from "./_endpoints.ts";
+import { CLIENT_SCRIPT, IS_WINDOWS, LIB_URL, Proc, SERVER_SCRIPT } from "./_process.ts";
+import { hasRawControlBytes, runClient, runServer } from "./_run.ts";
+import { Server } from "./_server.ts";
 
 const UNIX_ONLY = { ignore: IS_WINDOWS };
 const decoder = new TextDecoder();

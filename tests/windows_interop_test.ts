@@ -9,7 +9,10 @@
  */
 
 import { assert, assertEquals, assertLessOrEqual, assertStrictEquals } from "./_assert.ts";
-import { ACK, endpointPath, runClient, Server, uniqueName } from "./_cli.ts";
+import { ACK } from "../server.ts";
+import { endpointPath, uniqueName } from "./_endpoints.ts";
+import { runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 import { peer } from "./_peers.ts";
 import { connect, listen } from "../lib/api.ts";
 import type { Connection } from "../lib/connection.ts";

@@ -9,7 +9,8 @@
  */
 
 import { assertEquals, assertStrictEquals } from "./_assert.ts";
-import { Proc, uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
+import { Proc } from "./_process.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import { ERROR_BROKEN_PIPE } from "../lib/windows/ffi.ts";
 import { PENDING_INSTANCES } from "../lib/windows/transport.ts";

@@ -9,7 +9,7 @@
  */
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "./_assert.ts";
-import { uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
 import { peer } from "./_peers.ts";
 import { connect, listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";

@@ -18,7 +18,7 @@
  */
 
 import { assert, assertEquals } from "./_assert.ts";
-import { uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
 import { peer } from "./_peers.ts";
 import { listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertMatch, assertStrictEquals } from "./_assert.ts";
-import { uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
 import { listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import { OTHERS_ACCESS, pipeSddl } from "../lib/windows/security.ts";

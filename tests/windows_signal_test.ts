@@ -14,17 +14,11 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import {
-  ACK,
-  CLIENT_SCRIPT,
-  feedNumberedLines,
-  jsonLines,
-  Proc,
-  runClient,
-  Server,
-  SERVER_SCRIPT,
-  uniqueName,
-} from "./_cli.ts";
+import { ACK } from "../server.ts";
+import { uniqueName } from "./_endpoints.ts";
+import { CLIENT_SCRIPT, Proc, SERVER_SCRIPT } from "./_process.ts";
+import { feedNumberedLines, jsonLines, runClient } from "./_run.ts";
+import { Server } from "./_server.ts";
 import { peer } from "./_peers.ts";
 
 const IS_WINDOWS = Deno.build.os === "windows";

@@ -14,7 +14,8 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "./_assert.ts";
-import { LIB_URL, Proc, uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
+import { LIB_URL, Proc } from "./_process.ts";
 import { connect, listen, type Listener } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import { concat } from "../lib/framing.ts";
