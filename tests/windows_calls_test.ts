@@ -9,7 +9,8 @@
  */
 
 import { assert, assertEquals, assertStrictEquals } from "./_assert.ts";
-import { Proc, uniqueName } from "./_cli.ts";
+import { uniqueName } from "./_endpoints.ts";
+import { Proc } from "./_process.ts";
 
 const ignore = Deno.build.os !== "windows";
 const MOD_URL = new URL("../lib/mod.ts", import.meta.url).href;
