@@ -70,7 +70,9 @@ interface Batch {
  */
 export class WriteBatcher {
   readonly #conn: ByteConn;
-  readonly #options: WriteBatcherOptions;
+  readonly #highWaterMark: number;
+  readonly #answering: () => boolean;
+  readonly #failure: (error: unknown) => unknown;
   #batch: Batch | undefined;
   // Made by `settled` while writes are under way: settles once they are all done.
   #idle: PromiseWithResolvers<void> | undefined;
@@ -91,7 +93,9 @@ export class WriteBatcher {
   /** Writes to `conn`; see {@linkcode WriteBatcherOptions}. */
   constructor(conn: ByteConn, options: WriteBatcherOptions) {
     this.#conn = conn;
-    this.#options = options;
+    this.#highWaterMark = options.highWaterMark;
+    this.#answering = options.answering;
+    this.#failure = options.failure;
   }
 
   /** Bytes queued but not yet handed to the operating system. */
@@ -160,10 +164,10 @@ export class WriteBatcher {
 
   // Schedules the batch's write and returns the promise of the frame just added to it.
   #queued(batch: Batch, lent: boolean): Promise<void> {
-    const highWaterMark = this.#options.highWaterMark;
+    const highWaterMark = this.#highWaterMark;
     if (!this.#flushing) {
       this.#flushing = true;
-      if (this.#options.answering()) {
+      if (this.#answering()) {
         // Write once the caller has taken every received frame (`startDeferred`), or after a
         // timer if it stops receiving.
         this.#deferred = setTimeout(this.#startFlush, 0);
@@ -221,7 +225,7 @@ export class WriteBatcher {
         for (const part of batch.parts) {
           await writeAll(this.#conn, part);
           this.#pendingBytes -= part.length;
-          if (this.#drain !== undefined && this.#pendingBytes <= this.#options.highWaterMark) {
+          if (this.#drain !== undefined && this.#pendingBytes <= this.#highWaterMark) {
             this.#drain.resolve();
             this.#drain = undefined;
           }
@@ -230,7 +234,7 @@ export class WriteBatcher {
         this.#spare ??= batch.run;
         batch.written?.resolve();
       } catch (error) {
-        this.#error = this.#options.failure(error);
+        this.#error = this.#failure(error);
         const next = this.#batch as Batch | undefined;
         // Senders still waiting learn of the failure; `close` then need not report it again.
         if (batch.written || next?.written || this.#drain) this.#errorReported = true;
