@@ -162,25 +162,28 @@ export class WriteBatcher {
     if (this.#flushing) await (this.#idle ??= settlement()).promise;
   }
 
-  // Schedules the batch's write and returns the promise of the frame just added to it.
+  // Schedules the batch's write and returns the promise of the frame just added to it. Kept
+  // small (the scheduling itself is in `#schedule`, once a batch) so that V8 inlines it.
   #queued(batch: Batch, lent: boolean): Promise<void> {
-    const highWaterMark = this.#highWaterMark;
-    if (!this.#flushing) {
-      this.#flushing = true;
-      if (this.#answering()) {
-        // Write once the caller has taken every received frame (`startDeferred`), or after a
-        // timer if it stops receiving.
-        this.#deferred = setTimeout(this.#startFlush, 0);
-      } else {
-        // Let the current task queue more frames before the first write.
-        queueMicrotask(this.#startFlush);
-      }
-    } else if (this.#deferred !== undefined && this.#pendingBytes > highWaterMark) {
+    if (!this.#flushing) this.#schedule();
+    else if (this.#deferred !== undefined && this.#pendingBytes > this.#highWaterMark) {
       this.#startFlush();
     }
     if (lent) return (batch.written ??= settlement()).promise;
-    if (this.#pendingBytes <= highWaterMark) return RESOLVED;
+    if (this.#pendingBytes <= this.#highWaterMark) return RESOLVED;
     return (this.#drain ??= settlement()).promise;
+  }
+
+  #schedule(): void {
+    this.#flushing = true;
+    if (this.#answering()) {
+      // Write once the caller has taken every received frame (`startDeferred`), or after a
+      // timer if it stops receiving.
+      this.#deferred = setTimeout(this.#startFlush, 0);
+    } else {
+      // Let the current task queue more frames before the first write.
+      queueMicrotask(this.#startFlush);
+    }
   }
 
   // Copies a small piece into the batch's run, or adds a large one as a write of its own (and
