@@ -5,10 +5,12 @@
  * @module
  */
 
-import { ConnectionClosedError, DuctError, FrameTooLargeError } from "./errors.ts";
-import { concat, directTarget, encodeFrame, FrameDecoder, type Framing } from "./framing.ts";
+import { ConnectionClosedError, DuctError } from "./errors.ts";
+import { concat, FrameDecoder, frameParts, type Framing, payloadError } from "./framing.ts";
+import { HEADER_BYTES } from "./length_header.ts";
 import { resolveOptions } from "./options.ts";
 import type { ByteConn } from "./transport.ts";
+import { WriteBatcher } from "./write_batcher.ts";
 
 /**
  * Size of a connection's first read. Small, because every connection waiting for data holds a
@@ -17,12 +19,6 @@ import type { ByteConn } from "./transport.ts";
 const READ_MIN = 4 * 1024;
 /** Reads grow, doubling each time one comes back full, up to this size. */
 const READ_MAX = 256 * 1024;
-/** Small frames are copied back to back into buffers of this size, each written at once. */
-const RUN_SIZE = 64 * 1024;
-/** Bytes of the `length` framing's header. */
-const HEADER_BYTES = 4;
-/** Frames at least this large are written from the caller's buffer instead of being copied. */
-const COPY_LIMIT = 16 * 1024;
 
 /** Options of {@linkcode Connection}. */
 export interface ConnectionOptions {
@@ -48,19 +44,6 @@ export interface ConnectionOptions {
   keepOpenAfterError?: boolean;
 }
 
-// The frames of one batch, as the writes that will carry them. Small frames are copied into
-// `run` (an owned buffer) as they are sent, so that a batch of many frames costs few writes and
-// no per-frame allocation; large payloads are written from the caller's buffer.
-interface Batch {
-  parts: Uint8Array[];
-  run: Uint8Array | undefined;
-  // `run[runStart, runUsed)` holds bytes not yet moved into `parts`.
-  runStart: number;
-  runUsed: number;
-  // Made only for a frame written from the caller's buffer: settles once the batch is written.
-  written: PromiseWithResolvers<void> | undefined;
-}
-
 const encoder = new TextEncoder();
 
 /**
@@ -78,24 +61,11 @@ export class Connection implements AsyncDisposable {
   readonly #conn: ByteConn;
   readonly #options: Required<ConnectionOptions>;
   readonly #decoder: FrameDecoder;
-  #batch: Batch | undefined;
-  // Made by `flush` or `close` while writes are under way: settles once they are all done.
-  #idle: PromiseWithResolvers<void> | undefined;
+  readonly #writer: WriteBatcher;
   #writeClosed = false;
   #last: Uint8Array | undefined;
-  // A write loop is queued or running; `#started` once it runs.
-  #flushing = false;
-  #started = false;
-  // The timer of a write deferred while received frames are being answered (see `send`).
-  #deferred: ReturnType<typeof setTimeout> | undefined;
-  #pendingBytes = 0;
-  #writeError: unknown;
   // Why receiving failed (a broken protocol or a lost connection): every later receive rejects.
   #readError: unknown;
-  // Whether a rejected promise has already told the caller about `#writeError`.
-  #errorReported = false;
-  // Settles the sends waiting for `bufferedAmount` to come down to the high-water mark.
-  #drain: PromiseWithResolvers<void> | undefined;
   #ended = false;
   #closed = false;
   #reading: Promise<void> | undefined;
@@ -103,8 +73,6 @@ export class Connection implements AsyncDisposable {
   #readBuffer: Uint8Array | undefined;
   #readSize = READ_MIN;
   #afterDirect = false;
-  // A run buffer whose batch is written, ready for the next batch.
-  #spare: Uint8Array | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
@@ -122,6 +90,16 @@ export class Connection implements AsyncDisposable {
       writePerFrame: options.writePerFrame ?? false,
     };
     this.#decoder = new FrameDecoder(this.#options);
+    this.#writer = new WriteBatcher(conn, {
+      highWaterMark: this.#options.highWaterMark,
+      // Frames already received are still being answered: answers to one read share writes
+      // (the write starts once `receive` has to wait for the transport).
+      answering: () => this.#decoder.buffered > 0 && this.#reading === undefined,
+      failure: (error) =>
+        this.#closed
+          ? new ConnectionClosedError("cannot send: the connection is closed")
+          : asDuctError(error, "cannot send"),
+    });
   }
 
   /** The framing in use. */
@@ -131,7 +109,7 @@ export class Connection implements AsyncDisposable {
 
   /** Bytes accepted by `send` but not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return this.#pendingBytes;
+    return this.#writer.bufferedAmount;
   }
 
   /**
@@ -155,67 +133,16 @@ export class Connection implements AsyncDisposable {
     if (this.#closed || this.#writeClosed) {
       return Promise.reject(new ConnectionClosedError("cannot send: the connection is closed"));
     }
-    if (this.#writeError !== undefined) return this.#failed();
+    const writer = this.#writer;
+    if (writer.error !== undefined) return writer.failed();
     const payload = typeof message === "string" ? encoder.encode(message) : message;
-    const { framing, maxFrame, writePerFrame } = this.#options;
-    // Validate before touching the batch: a refused frame leaves no trace.
-    let parts: Uint8Array[] | undefined;
-    if (framing === "length" && !writePerFrame) {
-      if (payload.length > maxFrame) {
-        return Promise.reject(new FrameTooLargeError(payload.length, maxFrame));
-      }
-    } else {
-      try {
-        parts = encodeFrame(payload, this.#options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    let batch = this.#batch;
-    if (batch === undefined) {
-      batch = this.#batch = newBatch();
-    }
-    let lent = false;
-    if (parts === undefined) {
-      // The `length` header (see `encodeFrame`), written in place instead of allocated.
-      const run = this.#reserve(batch, HEADER_BYTES);
-      const at = batch.runUsed;
-      const size = payload.length;
-      run[at] = size >>> 24;
-      run[at + 1] = (size >>> 16) & 0xff;
-      run[at + 2] = (size >>> 8) & 0xff;
-      run[at + 3] = size & 0xff;
-      batch.runUsed += HEADER_BYTES;
-      lent = this.#append(batch, payload);
-      this.#pendingBytes += HEADER_BYTES + size;
-    } else if (writePerFrame) {
-      closeRun(batch);
-      const frame = concat(parts);
-      batch.parts.push(frame);
-      this.#pendingBytes += frame.length;
-    } else {
-      for (const part of parts) {
-        lent = this.#append(batch, part) || lent;
-        this.#pendingBytes += part.length;
-      }
-    }
-    if (!this.#flushing) {
-      this.#flushing = true;
-      if (this.#decoder.buffered > 0 && this.#reading === undefined) {
-        // Frames already received are still being answered: write once the caller has taken
-        // them all (see `receive`), so that answers to one read share writes, or after a timer
-        // if it stops receiving.
-        this.#deferred = setTimeout(this.#startFlush, 0);
-      } else {
-        // Let the current task queue more frames before the first write.
-        queueMicrotask(this.#startFlush);
-      }
-    } else if (this.#deferred !== undefined && this.#pendingBytes > this.#options.highWaterMark) {
-      this.#startFlush();
-    }
-    if (lent) return (batch.written ??= settlement()).promise;
-    if (this.#pendingBytes <= this.#options.highWaterMark) return RESOLVED;
-    return (this.#drain ??= settlement()).promise;
+    const options = this.#options;
+    // Checked once, before touching the batch: a refused frame leaves no trace.
+    const refused = payloadError(payload, options);
+    if (refused !== undefined) return Promise.reject(refused);
+    if (options.writePerFrame) return writer.whole(concat(frameParts(payload, options.framing)));
+    if (options.framing === "length") return writer.lengthFrame(payload);
+    return writer.pieces(frameParts(payload, options.framing));
   }
 
   /**
@@ -272,7 +199,7 @@ export class Connection implements AsyncDisposable {
           return into.subarray(0, last.length);
         }
         if (this.#reading === undefined) {
-          if (this.#deferred !== undefined) this.#startFlush();
+          this.#writer.startDeferred();
           this.#reading = this.#fill(into);
         }
         await this.#reading;
@@ -312,9 +239,9 @@ export class Connection implements AsyncDisposable {
    * @throws {ConnectionClosedError} if a write failed (then some frames were not delivered).
    */
   async flush(): Promise<void> {
-    if (this.#deferred !== undefined) this.#startFlush();
-    await this.#settled();
-    if (this.#writeError !== undefined) return this.#failed();
+    this.#writer.startDeferred();
+    await this.#writer.settled();
+    if (this.#writer.error !== undefined) return this.#writer.failed();
   }
 
   /**
@@ -339,8 +266,8 @@ export class Connection implements AsyncDisposable {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
-    if (this.#deferred !== undefined) this.#startFlush();
-    await this.#settled();
+    this.#writer.startDeferred();
+    await this.#writer.settled();
     this.#closed = true;
     this.#ended = true;
     try {
@@ -348,7 +275,9 @@ export class Connection implements AsyncDisposable {
     } catch {
       // Already closed by the transport.
     }
-    if (this.#writeError !== undefined && !this.#errorReported) await this.#failed();
+    if (this.#writer.error !== undefined && !this.#writer.errorReported) {
+      await this.#writer.failed();
+    }
   }
 
   /** Closes the connection now, without waiting for pending frames. */
@@ -368,21 +297,11 @@ export class Connection implements AsyncDisposable {
     return this.close();
   }
 
-  // Waits until every batch so far is written or has failed.
-  async #settled(): Promise<void> {
-    if (this.#flushing) await (this.#idle ??= settlement()).promise;
-  }
-
-  #failed(): Promise<never> {
-    this.#errorReported = true;
-    return Promise.reject(this.#writeError);
-  }
-
   async #fill(into: Uint8Array | undefined): Promise<void> {
     // Frames are copies (see `FrameDecoder`), so once the decoder holds no bytes, nothing refers
     // to the previous buffer and it can take the next read: no allocation per read.
     // A large frame is read straight into its own buffer, saving a copy of every byte.
-    let buffer = directTarget(this.#decoder, READ_MAX, into);
+    let buffer = this.#decoder.directTarget(READ_MAX, into);
     const direct = buffer !== undefined;
     if (buffer === undefined) {
       let reusable = this.#readBuffer;
@@ -418,76 +337,6 @@ export class Connection implements AsyncDisposable {
     }
     this.#decoder.push(count === buffer.length ? buffer : buffer.subarray(0, count));
   }
-
-  // Copies a small piece into the batch's run, or adds a large one as a write of its own (and
-  // then returns true: the caller's buffer is in use until the batch is written).
-  #append(batch: Batch, part: Uint8Array): boolean {
-    if (part.length >= COPY_LIMIT) {
-      closeRun(batch);
-      batch.parts.push(part);
-      return true;
-    }
-    this.#reserve(batch, part.length).set(part, batch.runUsed);
-    batch.runUsed += part.length;
-    return false;
-  }
-
-  // The batch's run, with room for `size` more bytes (`size` ≤ COPY_LIMIT < RUN_SIZE).
-  #reserve(batch: Batch, size: number): Uint8Array {
-    if (batch.run !== undefined && batch.runUsed + size <= batch.run.length) return batch.run;
-    closeRun(batch);
-    batch.run = this.#spare ?? new Uint8Array(RUN_SIZE);
-    this.#spare = undefined;
-    batch.runStart = batch.runUsed = 0;
-    return batch.run;
-  }
-
-  // Starts writing now (once), whether it was deferred or queued.
-  readonly #startFlush = (): void => {
-    if (this.#deferred !== undefined) {
-      clearTimeout(this.#deferred);
-      this.#deferred = undefined;
-    } else if (this.#batch === undefined || this.#started) return;
-    this.#started = true;
-    this.#flush();
-  };
-
-  async #flush(): Promise<void> {
-    while (this.#batch !== undefined) {
-      const batch = this.#batch;
-      this.#batch = undefined;
-      closeRun(batch);
-      try {
-        for (const part of batch.parts) {
-          await writeAll(this.#conn, part);
-          this.#pendingBytes -= part.length;
-          if (this.#drain !== undefined && this.#pendingBytes <= this.#options.highWaterMark) {
-            this.#drain.resolve();
-            this.#drain = undefined;
-          }
-        }
-        // Written: the run buffer can carry the next batch.
-        this.#spare ??= batch.run;
-        batch.written?.resolve();
-      } catch (error) {
-        this.#writeError = this.#closed
-          ? new ConnectionClosedError("cannot send: the connection is closed")
-          : asDuctError(error, "cannot send");
-        const next = this.#batch as Batch | undefined;
-        // Senders still waiting learn of the failure; `close` then need not report it again.
-        if (batch.written || next?.written || this.#drain) this.#errorReported = true;
-        batch.written?.reject(this.#writeError);
-        next?.written?.reject(this.#writeError);
-        this.#drain?.reject(this.#writeError);
-        this.#drain = undefined;
-        this.#batch = undefined;
-      }
-    }
-    this.#flushing = false;
-    this.#started = false;
-    this.#idle?.resolve();
-    this.#idle = undefined;
-  }
 }
 
 // A transport failure (`BrokenPipe`, `ConnectionReset`, a Windows pipe error…) as a
@@ -500,33 +349,4 @@ function asDuctError(error: unknown, action: string): unknown {
     ? "the peer closed the connection"
     : `the connection failed (${error instanceof Error ? error.message : String(error)})`;
   return new ConnectionClosedError(`${action}: ${detail}`, { cause: error });
-}
-
-// One shared handler instead of a new closure per batch.
-const ignore = () => {};
-// What `send` returns for a frame accepted at once: no promise per frame.
-const RESOLVED = Promise.resolve();
-
-function newBatch(): Batch {
-  return { parts: [], run: undefined, runStart: 0, runUsed: 0, written: undefined };
-}
-
-function settlement(): PromiseWithResolvers<void> {
-  const settled = Promise.withResolvers<void>();
-  // A sender that does not await must not see an unhandled rejection.
-  settled.promise.catch(ignore);
-  return settled;
-}
-
-// Moves the bytes copied into the run so far into the batch's writes.
-function closeRun(batch: Batch): void {
-  if (batch.runUsed === batch.runStart) return;
-  batch.parts.push(batch.run!.subarray(batch.runStart, batch.runUsed));
-  batch.runStart = batch.runUsed;
-}
-
-async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {
-  // A view is made only after a short write: most writes take everything at once.
-  let offset = await conn.write(data);
-  while (offset < data.length) offset += await conn.write(data.subarray(offset));
 }

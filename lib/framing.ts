@@ -5,7 +5,8 @@
  * @module
  */
 
-import { FrameTooLargeError, InvalidFrameError, ProtocolError } from "./errors.ts";
+import { type DuctError, FrameTooLargeError, InvalidFrameError, ProtocolError } from "./errors.ts";
+import { HEADER_BYTES, readLengthHeader, writeLengthHeader } from "./length_header.ts";
 
 /** The three ways frames are delimited on the wire. */
 export type Framing = "length" | "line" | "nul";
@@ -19,7 +20,6 @@ export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 /** The largest payload the 4-byte length header can announce. */
 export const MAX_LENGTH_HEADER = 0xffff_ffff;
 
-const HEADER_BYTES = 4;
 /**
  * Frames up to this size are copied into a shared block (see `#take`) instead of each getting a
  * buffer of its own: allocating a buffer costs four times as much as the copy of a 64 B frame.
@@ -50,6 +50,10 @@ function delimiterOf(framing: Framing): number {
  * and its terminator. Returns the pieces rather than one buffer so that large payloads are never
  * copied.
  *
+ * @throws {FrameTooLargeError} if the payload exceeds `maxFrame`.
+ * @throws {InvalidFrameError} if the payload holds the delimiter of `line` or `nul` framing, or
+ * ends in `\r` in `line` framing.
+ *
  * @example
  * ```ts
  * import { encodeFrame } from "./mod.ts";
@@ -59,54 +63,75 @@ function delimiterOf(framing: Framing): number {
  */
 export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): Uint8Array[] {
   const framing = options.framing ?? "length";
-  const maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
-  if (payload.length > maxFrame) throw new FrameTooLargeError(payload.length, maxFrame);
+  const error = payloadError(payload, { framing, maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME });
+  if (error !== undefined) throw error;
+  return frameParts(payload, framing);
+}
+
+/**
+ * The pieces {@linkcode encodeFrame} returns, for a payload {@linkcode payloadError} has
+ * accepted: no check of its own, so that a send checks its payload once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { frameParts } from "./framing.ts";
+ * assert.deepEqual(frameParts(Uint8Array.of(7), "nul"), [Uint8Array.of(7), Uint8Array.of(0)]);
+ * ```
+ */
+export function frameParts(payload: Uint8Array, framing: Framing): Uint8Array[] {
   if (framing === "length") {
     const header = new Uint8Array(HEADER_BYTES);
-    new DataView(header.buffer).setUint32(0, payload.length);
+    writeLengthHeader(header, 0, payload.length);
     return [header, payload];
   }
-  const delimiter = delimiterOf(framing);
-  if (payload.includes(delimiter)) {
+  return [payload, Uint8Array.of(delimiterOf(framing))];
+}
+
+/**
+ * The send side's one check of a payload: the error sending it must fail with, or `undefined` if
+ * the framing can carry it. Refused: a payload over `maxFrame`; in `line` and `nul` framing one
+ * holding the delimiter, and in `line` framing one ending in `\r` (the receiver would drop it).
+ * Returns the error rather than throwing it, so that `Connection.send` rejects without a `try`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { payloadError } from "./framing.ts";
+ * const options = { framing: "line", maxFrame: 8 } as const;
+ * assert.equal(payloadError(new TextEncoder().encode("hi"), options), undefined);
+ * assert.match(payloadError(new TextEncoder().encode("a\nb"), options)!.message, /newline/);
+ * ```
+ */
+export function payloadError(
+  payload: Uint8Array,
+  options: Required<FramingOptions>,
+): DuctError | undefined {
+  // Kept small so that V8 inlines it into `send`, where nearly every call is a `length` frame
+  // within the limit; the other checks are out of line.
+  if (options.framing === "length" && payload.length <= options.maxFrame) return undefined;
+  return refusalOf(payload, options);
+}
+
+function refusalOf(payload: Uint8Array, options: Required<FramingOptions>): DuctError | undefined {
+  if (payload.length > options.maxFrame) {
+    return new FrameTooLargeError(payload.length, options.maxFrame);
+  }
+  const framing = options.framing;
+  if (framing === "length") return undefined;
+  if (payload.includes(delimiterOf(framing))) {
     const what = framing === "nul" ? "a NUL byte" : "a newline";
-    throw new InvalidFrameError(
+    return new InvalidFrameError(
       `a payload in ${framing} framing cannot contain ${what}; use framing "length"`,
     );
   }
   if (framing === "line" && payload.at(-1) === CR) {
-    // The receiver drops a `\r` before the `\n`: sending it would lose it silently.
-    throw new InvalidFrameError(
+    return new InvalidFrameError(
       'a payload in line framing cannot end with \\r (receivers drop it); use framing "length"',
     );
   }
-  return [payload, Uint8Array.of(delimiter)];
+  return undefined;
 }
-
-/**
- * For `Connection` only (`mod.ts` does not export it): the buffer the next read from the
- * transport should fill, when a `length` frame of at least `minimum` bytes is partly received
- * (the unfilled tail of that frame's own buffer), else `undefined`. Give the bytes read there to
- * `push` as a prefix of that tail: the frame is then returned without being copied, which is
- * what keeps bulk transfers near the speed of a raw socket (see bench/README.md).
- *
- * The frame's own buffer is allocated only once an eighth of it has arrived, so a peer can make
- * the receiver reserve at most eight times what it has really sent (a bare header costs nothing).
- * Given `into` (a caller's buffer) that the frame fits in, the frame is read into `into` at once.
- *
- * @example
- * ```ts ignore
- * const target = directTarget(decoder, 256 * 1024);
- * if (target !== undefined) {
- *   const count = await conn.read(target);
- *   if (count !== null) decoder.push(target.subarray(0, count));
- * }
- * ```
- */
-export let directTarget: (
-  decoder: FrameDecoder,
-  minimum: number,
-  into?: Uint8Array,
-) => Uint8Array | undefined;
 
 /**
  * Incremental frame decoder: feed it chunks cut anywhere, take whole frames out. Whatever a length
@@ -142,10 +167,6 @@ export class FrameDecoder {
   // Small frames are copied into `#block` one after the other, from `#blockUsed` on.
   #block: Uint8Array | undefined;
   #blockUsed = 0;
-
-  static {
-    directTarget = (decoder, minimum, into) => decoder.#directTarget(minimum, into);
-  }
 
   /** Creates a decoder; see {@linkcode FramingOptions}. */
   constructor(options: FramingOptions = {}) {
@@ -212,8 +233,7 @@ export class FrameDecoder {
       const inFirst = first.length - this.#offset >= HEADER_BYTES;
       const header = inFirst ? first : this.#peek(HEADER_BYTES);
       const at = inFirst ? this.#offset : 0;
-      const size = ((header[at] << 24) | (header[at + 1] << 16) | (header[at + 2] << 8) |
-        header[at + 3]) >>> 0;
+      const size = readLengthHeader(header, at);
       if (size > this.#maxFrame) throw new FrameTooLargeError(size, this.#maxFrame);
       this.#skip(HEADER_BYTES);
       this.#want = size;
@@ -312,7 +332,21 @@ export class FrameDecoder {
     return this.#block.subarray(at, at + size);
   }
 
-  #directTarget(minimum: number, into: Uint8Array | undefined): Uint8Array | undefined {
+  /**
+   * For `Connection` only, not part of duct's API: the buffer the next read from the transport
+   * should fill, when a `length` frame of at least `minimum` bytes is partly received (the
+   * unfilled tail of that frame's own buffer), else `undefined`. Give the bytes read there to
+   * `push` as a prefix of that tail: the frame is then returned without being copied, which is
+   * what keeps bulk transfers near the speed of a raw socket (see bench/README.md).
+   *
+   * The frame's own buffer is allocated only once an eighth of it has arrived, so a peer can make
+   * the receiver reserve at most eight times what it has really sent (a bare header costs
+   * nothing). Given `into` (a caller's buffer) that the frame fits in, the frame is read into
+   * `into` at once.
+   *
+   * @internal
+   */
+  directTarget(minimum: number, into?: Uint8Array): Uint8Array | undefined {
     if (this.#direct === undefined) {
       if (this.#framing !== "length" || this.#want < minimum) return undefined;
       if (this.#buffered >= this.#want) return undefined;
