@@ -207,9 +207,10 @@ class Output {
   async raw(text: string): Promise<void> {
     await this.lines.flush();
     if (this.error !== undefined) return;
+    // Set before the write: once the prompt can be on the screen, a Ctrl+C must end its line.
+    this.atPrompt = text === PROMPT;
     try {
       await Deno.stdout.write(encoder.encode(text));
-      this.atPrompt = text === PROMPT;
     } catch (error) {
       this.#fail(error);
     }
