@@ -38,7 +38,9 @@ Deno.test({
     try {
       const output = await new Deno.Command("bash", {
         args: [new URL("scripts/smoke_binaries.sh", ROOT).pathname, dist],
-        env: { NO_COLOR: "1" },
+        // A runtime directory of its own: the script's --list probes every live socket there,
+        // and in the shared one it would connect to the servers of tests running in parallel.
+        env: { NO_COLOR: "1", XDG_RUNTIME_DIR: dist },
       }).output();
       const stderr = new TextDecoder().decode(output.stderr);
       assertEquals(output.code, 0, stderr);
