@@ -63,6 +63,20 @@ Deno.test("connection errors: after a protocol error the library closes the conn
   await assertRejects(() => b.send("late"), ConnectionClosedError);
 });
 
+Deno.test("connection errors: a bad header read together with good frames rejects in turn", async () => {
+  // Frames already decoded take a path of their own in `receive`; the error must still come in
+  // order, close the connection and repeat for every later call.
+  const [rawA, rawB] = memoryPair();
+  const b = new Connection(rawB);
+  await rawA.write(Uint8Array.of(0, 0, 0, 1, 65, 0, 0, 0, 1, 66, 0xff, 0xff, 0xff, 0xff));
+  assertEquals(await b.receive(), bytes("A"));
+  assertEquals(await b.receive(), bytes("B"));
+  const error = await assertRejects(() => b.receive(), FrameTooLargeError);
+  assertStrictEquals(await assertRejects(() => b.receiveInto(new Uint8Array(8))), error);
+  assertStrictEquals(await rawA.read(new Uint8Array(8)), null);
+  assert(rawB.closed, "the transport was closed");
+});
+
 Deno.test("connection errors: replies sent before a protocol error still reach the peer", async () => {
   const [rawA, rawB] = memoryPair();
   const b = new Connection(rawB);
