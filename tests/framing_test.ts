@@ -253,6 +253,37 @@ Deno.test("decoder: returned frames are unaffected by later input", () => {
   }
 });
 
+Deno.test("decoder (length): frames stay intact when the input buffer is reused, as a connection does", () => {
+  // Small frames are copied out of the input many at a time (headers too) and handed out as views
+  // of shared blocks; large ones are copied on their own. Whatever the cuts and the mix, every
+  // frame must keep its bytes after the input buffer is overwritten by the next read.
+  const sizes = [0, 1, 63, 64, 64, 1000, 1024, 1025, 3000, 17, 64, 16 * 1024, 5];
+  const frames = Array.from({ length: 2000 }, (_, i) => {
+    const frame = new Uint8Array(sizes[i % sizes.length]);
+    for (let j = 0; j < frame.length; j++) frame[j] = (i * 31 + j) & 0xff;
+    return frame;
+  });
+  const wire = encodeAll(frames, "length");
+  const reads = [1, 7, 68, 4096, 16 * 1024 + 3, 70_000, 3];
+  for (const maxFrame of [DEFAULT_MAX_FRAME, 16 * 1024]) {
+    const decoder = new FrameDecoder({ maxFrame });
+    const input = new Uint8Array(70_000);
+    const received: Uint8Array[] = [];
+    for (let at = 0, turn = 0; at < wire.length; turn++) {
+      // Reused only once the decoder holds none of its bytes (see `Connection`'s reads).
+      const buffer = decoder.buffered === 0 ? input.fill(0xee) : new Uint8Array(70_000);
+      const count = Math.min(reads[turn % reads.length], wire.length - at);
+      buffer.set(wire.subarray(at, at + count));
+      at += count;
+      decoder.push(buffer.subarray(0, count));
+      for (let frame; (frame = decoder.next()) !== undefined;) received.push(frame);
+    }
+    assertStrictEquals(decoder.end(), undefined);
+    assertStrictEquals(received.length, frames.length);
+    for (let i = 0; i < frames.length; i++) assertEquals(received[i], frames[i], `frame ${i}`);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // concat
 
