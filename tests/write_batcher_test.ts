@@ -35,6 +35,22 @@ Deno.test("write batcher: frames queued in one task go out in one write, in orde
   assertEquals(batcher.bufferedAmount, 0);
 });
 
+Deno.test("write batcher: frames filling several 64 KiB runs keep every byte, in order", async () => {
+  // A frame's header and payload go into one run, so a frame that would not fit the rest of a
+  // run starts the next one: sizes chosen to end runs at every offset near their end.
+  const { batcher, raw, peer } = batcherPair();
+  const expected: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const size = [16 * 1024 - 1, 64, 5000, 0, 16 * 1024 - 4][i % 5];
+    const payload = new Uint8Array(size).fill(i);
+    batcher.lengthFrame(payload);
+    expected.push(0, size >>> 16, (size >>> 8) & 0xff, size & 0xff, ...payload);
+  }
+  await batcher.settled();
+  assert(raw.writes.length > 4, `${raw.writes.length} writes`);
+  assertEquals(peer.takeReceived(), Uint8Array.from(expected));
+});
+
 Deno.test("write batcher: a large payload is written from the caller's buffer, settling once written", async () => {
   const { batcher, raw } = batcherPair();
   const large = new Uint8Array(16 * 1024).fill(7);
