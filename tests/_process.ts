@@ -24,6 +24,18 @@ export const ROOT: string = new URL("..", import.meta.url).pathname;
 export const IS_WINDOWS: boolean = Deno.build.os === "windows";
 /** A hang becomes a failure after this long (a failsafe, never a synchronisation). */
 export const FAILSAFE_MS = 90_000;
+/**
+ * Whether the Windows tests run under Wine, which shows Linux's `/proc` as `Z:\proc`: some checks
+ * (a DACL against another user, Ctrl+Break, listing `\\.\pipe\`) are provable on real Windows only.
+ */
+export const UNDER_WINE: boolean = IS_WINDOWS && (() => {
+  try {
+    Deno.statSync("Z:\\proc\\self\\stat");
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -341,5 +353,24 @@ export class Proc implements AsyncDisposable {
       `${this.#label}: waiting for ${what}: ${why}\n--- stdout (last lines) ---\n${tail}\n` +
         `--- stderr ---\n${this.stderr}`,
     );
+  }
+}
+
+/**
+ * Waits for `proc` to end and returns its output; kills it and fails after `limit` ms instead of
+ * hanging the suite.
+ */
+export async function outputWithin(proc: Proc, limit: number): Promise<Output> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      proc.kill();
+      reject(new Error(`the program was still running after ${limit} ms`));
+    }, limit);
+  });
+  try {
+    return await Promise.race([proc.output(), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
-import { IS_WINDOWS } from "./_process.ts";
+import { IS_WINDOWS, UNDER_WINE } from "./_process.ts";
 import { jsonLines, runClient } from "./_run.ts";
 import { Server } from "./_server.ts";
 
@@ -22,13 +22,6 @@ async function ownDirectory(): Promise<{ env?: Record<string, string> }> {
 
 // Wine cannot list `\\.\pipe\` (FindFirstFileW fails with ERROR_BAD_DEV_TYPE): there the
 // Windows listing is not provable, and the test checks the error says so instead.
-const UNDER_WINE = IS_WINDOWS && (() => {
-  try {
-    return Deno.statSync("Z:\\proc\\self\\stat").isFile;
-  } catch {
-    return false;
-  }
-})();
 
 Deno.test({
   name: "--list under Wine says that the pipe directory cannot be listed, and what to do",

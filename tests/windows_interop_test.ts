@@ -11,30 +11,20 @@
 import { assert, assertEquals, assertLessOrEqual, assertStrictEquals } from "./_assert.ts";
 import { ACK } from "../server.ts";
 import { endpointPath, uniqueName } from "./_endpoints.ts";
+import { IS_WINDOWS, UNDER_WINE } from "./_process.ts";
 import { runClient } from "./_run.ts";
 import { Server } from "./_server.ts";
 import { peer } from "./_peers.ts";
 import { connect, listen } from "../lib/api.ts";
 import type { Connection } from "../lib/connection.ts";
 
-const IS_WINDOWS = Deno.build.os === "windows";
 /** Linux's /proc as Wine shows it; absent on real Windows. */
 const LINUX_PROC = "Z:\\proc";
-const UNDER_WINE = IS_WINDOWS && exists(`${LINUX_PROC}\\self\\stat`);
 /** Clients held connected at once in the thread-count test. */
 const CLIENTS = 200;
 /** Threads the server process may gain while serving them (see the test for why not zero). */
 const THREAD_SLACK = 2;
 const decoder = new TextDecoder();
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A running C peer with its stdout collected. */
 function spawnPeer(exe: string, args: string[]) {

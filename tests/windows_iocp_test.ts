@@ -10,7 +10,7 @@
 
 import { assertEquals, assertStrictEquals } from "./_assert.ts";
 import { uniqueName } from "./_endpoints.ts";
-import { Proc } from "./_process.ts";
+import { outputWithin, Proc } from "./_process.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import { ERROR_BROKEN_PIPE } from "../lib/windows/ffi.ts";
 import { PENDING_INSTANCES } from "../lib/windows/transport.ts";
@@ -22,18 +22,7 @@ const IOCP_URL = new URL("../lib/windows/completion_port.ts", import.meta.url).h
 /** Runs `code` in a fresh process with a watchdog; returns its output. */
 async function run(code: string, limit = 60_000) {
   await using proc = Proc.eval(code);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      proc.kill();
-      reject(new Error(`the program was still running after ${limit} ms`));
-    }, limit);
-  });
-  try {
-    return await Promise.race([proc.output(), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return await outputWithin(proc, limit);
 }
 
 /** Opens a connected pair through the transport in the subprocess: `listener`, `client`, `server`. */

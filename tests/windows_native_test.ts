@@ -20,6 +20,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { uniqueName } from "./_endpoints.ts";
 import { peer } from "./_peers.ts";
+import { IS_WINDOWS, UNDER_WINE } from "./_process.ts";
 import { listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import {
@@ -31,9 +32,6 @@ import {
   GENERIC_WRITE,
 } from "../lib/windows/ffi.ts";
 
-const IS_WINDOWS = Deno.build.os === "windows";
-/** Linux's /proc as Wine shows it; absent on real Windows. */
-const UNDER_WINE = IS_WINDOWS && exists("Z:\\proc\\self\\stat");
 const ignore = !IS_WINDOWS || UNDER_WINE;
 /** What duct's client asks for, and what most third-party clients ask for. */
 const DUCT_ACCESS = hex(GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES);
@@ -48,15 +46,6 @@ if (!IS_WINDOWS) {
     "windows_native_test: not provable under Wine (one user, no DACL or remote-client " +
       "enforcement); the windows-latest job runs these tests",
   );
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function hex(mask: number): string {

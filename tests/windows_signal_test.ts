@@ -16,30 +16,17 @@
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { ACK } from "../server.ts";
 import { uniqueName } from "./_endpoints.ts";
-import { CLIENT_SCRIPT, Proc, SERVER_SCRIPT } from "./_process.ts";
+import { CLIENT_SCRIPT, IS_WINDOWS, Proc, SERVER_SCRIPT, UNDER_WINE } from "./_process.ts";
 import { feedNumberedLines, jsonLines, runClient } from "./_run.ts";
 import { Server } from "./_server.ts";
 import { peer } from "./_peers.ts";
 
-const IS_WINDOWS = Deno.build.os === "windows";
 /** Messages the server must have taken in before Ctrl+C, so the drain has work in flight. */
 const BEFORE_CTRL_C = 500;
 
 /** `"WORD"` for a Windows command line (the words here have no quotes or backslash runs). */
 function quote(word: string): string {
   return `"${word}"`;
-}
-
-/** Linux's /proc as Wine shows it; absent on real Windows. */
-const UNDER_WINE = IS_WINDOWS && exists("Z:\\proc\\self\\stat");
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 if (UNDER_WINE) {

@@ -15,7 +15,7 @@ import {
   assertStrictEquals,
 } from "./_assert.ts";
 import { uniqueName } from "./_endpoints.ts";
-import { LIB_URL, Proc } from "./_process.ts";
+import { LIB_URL, outputWithin, Proc } from "./_process.ts";
 import { connect, listen, type Listener } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import { concat } from "../lib/framing.ts";
@@ -316,7 +316,7 @@ Deno.test({
       // No Deno.exit: the program must end because nothing is pending any more.
     `;
     await using proc = Proc.eval(code);
-    const output = await withWatchdog(proc, 60_000);
+    const output = await outputWithin(proc, 60_000);
     assertEquals(output.lines, ["ping", "closed"], output.stderr);
     assertStrictEquals(output.code, 0, output.stderr);
   },
@@ -352,24 +352,8 @@ Deno.test({
       console.log([...outcomes].join(","));
     `;
     await using proc = new Proc(["eval", "--v8-flags=--expose-gc", code]);
-    const output = await withWatchdog(proc, 60_000);
+    const output = await outputWithin(proc, 60_000);
     assertStrictEquals(output.code, 0, output.stderr);
     assertEquals(output.lines, ["ConnectionClosedError"], output.stderr);
   },
 });
-
-// Fails (instead of hanging the suite) if the process does not end in `limit` ms.
-async function withWatchdog(proc: Proc, limit: number) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      proc.kill();
-      reject(new Error(`the program was still running after ${limit} ms`));
-    }, limit);
-  });
-  try {
-    return await Promise.race([proc.output(), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
