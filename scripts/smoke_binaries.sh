@@ -9,6 +9,11 @@
 # DUCT_TARGET set (a release's verify job), the machine must be that target.
 set -euo pipefail
 
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,9s/^# \{0,1\}//p' "$0"
+  exit 0
+fi
+
 dist=${1:-dist}
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=${2:-$(sed -nE 's/^ *"version": *"([^"]+)".*/\1/p' "$root/deno.json")}

@@ -111,4 +111,21 @@ export async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+const USAGE = `Usage: deno task validate:workflows
+
+Checks every .github/workflows/*.yml: structure, the tasks and files it names, runner labels,
+Node 24 action versions, line endings on Windows, a release's test -> build -> verify -> publish
+order; then runs actionlint on it. Exit status: 0 valid, 1 a problem, 64 a wrong command line.`;
+
+if (import.meta.main) {
+  const [first] = Deno.args;
+  if (first === "-h" || first === "--help") {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  if (first !== undefined) {
+    console.error(`validate-workflows: error: unknown argument "${first}" (see --help)`);
+    Deno.exit(64);
+  }
+  Deno.exit(await main());
+}

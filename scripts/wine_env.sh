@@ -5,6 +5,11 @@
 # Prints the root's path on stdout, progress lines on stderr. Root only.
 set -euo pipefail
 
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  sed -n '2,5s/^# \{0,1\}//p' "$0"
+  exit 0
+fi
+
 here=$(cd "$(dirname "$0")/.." && pwd)
 version=$(tr -d '[:space:]' < "$here/.dvmrc")
 cache=${DUCT_WINE_CACHE:-/var/cache/duct-wine}
