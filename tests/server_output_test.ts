@@ -174,6 +174,8 @@ Deno.test("server: control characters in --name are escaped in the listening lin
   // Control characters escaped; backslashes (a Windows pipe path's) kept as they are.
   const shown = (text: string) => text.replaceAll("\x1b", "\\x1b").replaceAll("\x07", "\\x07");
   assertEquals(output.lines[0], `listening on ${shown(name)} (${shown(endpointPath(name))})`);
+  // Killed, the server could not remove its socket file.
+  await removeSocketFile(endpointPath(name));
 });
 
 Deno.test(
