@@ -252,3 +252,12 @@ export function encodeAll(
 export function delimiterOf(framing: Framing): number {
   return framing === "nul" ? 0 : 0x0a;
 }
+
+/** Whether `promise` has settled once every pending task (two timer turns) has run. */
+export async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return settled;
+}

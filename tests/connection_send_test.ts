@@ -10,20 +10,11 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "./_assert.ts";
-import { bytes, memoryPair, text } from "./_helpers.ts";
+import { bytes, memoryPair, settledSoon, text } from "./_helpers.ts";
 
 function connectionPair(options: ConnectionOptions = {}) {
   const [rawA, rawB] = memoryPair();
   return { a: new Connection(rawA, options), b: new Connection(rawB, options), rawA, rawB };
-}
-
-/** Whether `promise` has settled once every pending task has run. */
-async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(() => settled = true, () => settled = true);
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  return settled;
 }
 
 async function receiveAll(conn: Connection): Promise<string[]> {

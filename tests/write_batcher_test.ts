@@ -1,7 +1,7 @@
 import { ConnectionClosedError } from "../lib/errors.ts";
 import { WriteBatcher, type WriteBatcherOptions } from "../lib/write_batcher.ts";
 import { assert, assertEquals, assertRejects, assertStrictEquals } from "./_assert.ts";
-import { bytes, memoryPair } from "./_helpers.ts";
+import { bytes, memoryPair, settledSoon } from "./_helpers.ts";
 
 function batcherPair(options: Partial<WriteBatcherOptions> = {}) {
   const [raw, peer] = memoryPair();
@@ -12,15 +12,6 @@ function batcherPair(options: Partial<WriteBatcherOptions> = {}) {
     ...options,
   });
   return { batcher, raw, peer };
-}
-
-/** Whether `promise` has settled once every pending task has run. */
-async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(() => settled = true, () => settled = true);
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  return settled;
 }
 
 Deno.test("write batcher: frames queued in one task go out in one write, in order", async () => {
