@@ -11,7 +11,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_NAME,
   DuctError,
-  encodeFrame,
+  payloadError,
   type ReliableSender,
   UnconfirmedError,
 } from "./lib/mod.ts";
@@ -292,9 +292,8 @@ function displayName(name: string): string {
 /** The first positional message the framing cannot carry, as an error line; else undefined. */
 function invalidMessage(messages: Uint8Array[], options: ClientOptions): string | undefined {
   for (const [index, message] of messages.entries()) {
-    try {
-      encodeFrame(message, options);
-    } catch (error) {
+    const error = payloadError(message, options);
+    if (error !== undefined) {
       return `message ${index + 1} of ${messages.length}: ${failureOf(error).message} ` +
         "(nothing was sent)";
     }
@@ -363,10 +362,10 @@ async function run(options: ClientOptions): Promise<number> {
           out.atPrompt = false;
           for (const line of lines) {
             number++;
-            try {
-              // A line the framing cannot carry is the user's mistake, not a lost message.
-              encodeFrame(line, options);
-            } catch (error) {
+            // A line the framing cannot carry is the user's mistake, not a lost message. The check
+            // alone, without encoding the frame: this runs once per input line.
+            const error = payloadError(line, options);
+            if (error !== undefined) {
               badLine = { number, error };
               break batches;
             }

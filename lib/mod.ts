@@ -68,6 +68,7 @@ export {
   type FramingOptions,
   FRAMINGS,
   MAX_LENGTH_HEADER,
+  payloadError,
 } from "./framing.ts";
 export type {
   ByteConn,
