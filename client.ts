@@ -39,6 +39,8 @@ const PROGRAM = "duct-client";
 export const PROMPT = "Enter a message to be sent to the server: ";
 /** Unsent bytes past which reading stdin pauses. */
 const SEND_HIGH_WATER = 1024 * 1024;
+/** The buffer unwanted answers are read into (`--no-reply`), reused for each. */
+const DISCARD_BUFFER = 64 * 1024;
 
 /** Default `--window`: most messages kept unconfirmed with `--reconnect`. */
 const DEFAULT_WINDOW = 1000;
@@ -58,7 +60,7 @@ ${SIZE_UNITS_HELP}
   --timeout SECS         wait this long for a server that is absent or busy (default: ${
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
-  --no-reply             send without waiting for replies (for servers that never answer)
+  --no-reply             send without waiting for replies (any that come are read and dropped)
   --reconnect            when the connection breaks, reconnect (waiting up to --timeout) and
                          send every message not yet answered again, in order: nothing is lost
                          across a server restart, but a message may arrive twice
@@ -257,6 +259,21 @@ async function readReplies(
   }
 }
 
+/**
+ * With `--no-reply`, answers are read and dropped: a server that answers anyway stops reading
+ * once its unsent answers pile up, and both ends would then wait on each other for good. The end
+ * of the stream still tells the client that the server has gone.
+ */
+async function discardReplies(conn: Connection, ledger: Ledger) {
+  const scratch = new Uint8Array(DISCARD_BUFFER);
+  try {
+    while ((await conn.receiveInto(scratch)) !== null);
+    ledger.end();
+  } catch (error) {
+    ledger.end(error);
+  }
+}
+
 /** With `--json`, lists on stdout the messages a failed `--reconnect` session never confirmed. */
 function reportUnconfirmed(sender: ReliableSender, out: Output, json: boolean): number | undefined {
   if (sender.failure === undefined || sender.unconfirmed === 0) return undefined;
@@ -322,9 +339,11 @@ async function run(options: ClientOptions): Promise<number> {
     ? reliableSession(conn, { ...options, program: PROGRAM, onReply: show })
     : undefined;
   sender?.done.catch((error) => ledger.end(error));
-  const replies = options.reply && sender === undefined
+  const replies = sender !== undefined
+    ? undefined
+    : options.reply
     ? readReplies(conn, ledger, show)
-    : undefined;
+    : discardReplies(conn, ledger);
   let sendError: unknown;
   let lastSending: Promise<void> | undefined;
   // Resolves once `message` is taken: with --reconnect, after waiting for room in the window.

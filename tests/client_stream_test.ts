@@ -90,6 +90,17 @@ Deno.test({
   },
 });
 
+Deno.test("client: --no-reply against a server that answers anyway still ends (answers drained)", async () => {
+  // 200,000 acks are about 6.6 MB: far past the server's 1 MiB of unsent answers at which it stops
+  // reading, so a client that never read them would wait on the server, and the server on it.
+  await using server = await Server.start();
+  const lines = Array.from({ length: 200_000 }, (_, i) => `m${i}\n`).join("");
+  const output = await runClient(["--name", server.name, "--no-reply"], { input: lines });
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(output.stdout, "");
+  await server.waitForCount("message", 200_000);
+});
+
 Deno.test("client: the hint names the likely cause when no reply comes", async (t) => {
   await t.step("the client's own --max-frame refuses the server's ack", async () => {
     await using server = await Server.start();
