@@ -1,6 +1,9 @@
 /**
  * The client's input: stdin cut into lines, a chunk's worth at a time, so that the cost of a
- * line is a copy of its bytes and not a promise or stream round trip of its own.
+ * line is a copy of its bytes and not a promise or stream round trip of its own. Lines are cut
+ * as they are taken, not gathered first: each is garbage once sent, so V8's young generation has
+ * nothing to keep and does not grow over a long input (a gathered batch of a read's thousands of
+ * lines survived every collection that caught it, and grew the heap to its maximum).
  *
  * @module
  */
@@ -17,23 +20,24 @@ export interface InputOptions {
 
 /**
  * The lines of `input`, in batches: every whole line of one read, then the unterminated last
- * line at the end. A `\r` before the `\n` is dropped. Ends early, without error, once
- * `options.stop` settles; throws the decoder's error for a line over `maxFrame`, after a batch of
- * the lines before it.
+ * line at the end. Each batch cuts its lines as it is iterated: take them all before asking for
+ * the next batch. A `\r` before the `\n` is dropped. Ends early, without error, once
+ * `options.stop` settles; a line over `maxFrame` throws the decoder's error where it would be,
+ * after the lines before it.
  *
  * @example
  * ```ts
  * import { inputBatches } from "./client_input.ts";
  * const input = ReadableStream.from([new TextEncoder().encode("a\nb\r\nc")]);
  * for await (const lines of inputBatches(input, { maxFrame: 64, stop: new Promise(() => {}) })) {
- *   console.log(lines.length); // 2, then 1
+ *   console.log([...lines].length); // 2, then 1
  * }
  * ```
  */
 export async function* inputBatches(
   input: ReadableStream<Uint8Array>,
   options: InputOptions,
-): AsyncGenerator<Uint8Array[]> {
+): AsyncGenerator<Iterable<Uint8Array>> {
   const decoder = new FrameDecoder({ framing: "line", maxFrame: options.maxFrame });
   const reader = input.getReader();
   // One cancel for the whole session, which ends a pending read as if the input had ended.
@@ -53,18 +57,14 @@ export async function* inputBatches(
         return;
       }
       decoder.push(value);
-      const lines: Uint8Array[] = [];
-      let failure: unknown;
-      try {
-        for (let line; (line = decoder.next()) !== undefined;) lines.push(line);
-      } catch (error) {
-        // A line over the limit: the lines before it still go out.
-        failure = error;
-      }
-      if (lines.length > 0) yield lines;
-      if (failure !== undefined) throw failure;
+      yield linesOf(decoder);
     }
   } finally {
     reader.releaseLock();
   }
+}
+
+// The whole lines buffered in `decoder`, each cut only when asked for.
+function* linesOf(decoder: FrameDecoder): Generator<Uint8Array> {
+  for (let line; (line = decoder.next()) !== undefined;) yield line;
 }

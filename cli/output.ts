@@ -11,6 +11,9 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 /** Bytes queued for stdout past which callers are asked to wait (backpressure). */
 const HIGH_WATER = 1024 * 1024;
+/** Lines are encoded back to back into buffers of this size; a longer line gets its own. */
+const RUN_SIZE = 64 * 1024;
+const NEWLINE = Uint8Array.of(0x0a);
 
 /** A writable byte sink such as `Deno.stdout`. */
 export interface Sink {
@@ -21,6 +24,10 @@ export interface Sink {
  * Writes lines in order, merging lines queued in the same task into one write. Each `line`
  * promise settles once that line has been handed to the operating system. After a write fails
  * (stdout closed, disk full) nothing more is written: every line rejects with that first error.
+ *
+ * A line is encoded as it is queued, into a reused buffer: a backlog of lines is bytes outside
+ * the JavaScript heap rather than strings in it, so a long stream of replies leaves V8 nothing
+ * to keep from one collection to the next (its young generation would grow with what survives).
  *
  * @example
  * ```ts
@@ -34,10 +41,15 @@ export class LineWriter {
   readonly #failure = Promise.withResolvers<unknown>();
   #failed = false;
   #error: unknown;
-  #queue: string[] = [];
-  // UTF-16 code units queued and not yet written, and of those the ones not yet taken to write.
+  // Encoded lines not yet taken to write, in order; then `#run[#runStart, #runUsed)`.
+  #parts: Uint8Array[] = [];
+  #run: Uint8Array | undefined;
+  #runStart = 0;
+  #runUsed = 0;
+  // A run whose bytes are all written, ready to be filled again.
+  #spare: Uint8Array | undefined;
+  // Bytes queued and not yet written.
   #queued = 0;
-  #untaken = 0;
   #waiters: PromiseWithResolvers<void> | undefined;
   #writing: Promise<void> | undefined;
 
@@ -59,9 +71,7 @@ export class LineWriter {
   /** Queues one line (a newline is added); settles once it is written. */
   line(text: string): Promise<void> {
     if (this.#failed) return Promise.reject(this.#error);
-    this.#queue.push(text);
-    this.#queued += text.length + 1;
-    this.#untaken += text.length + 1;
+    this.#append(text);
     const waiters = this.#waiters ??= Promise.withResolvers<void>();
     this.#writing ??= Promise.resolve().then(() => this.#drain());
     return waiters.promise;
@@ -72,20 +82,60 @@ export class LineWriter {
     while (this.#writing !== undefined) await this.#writing;
   }
 
+  #append(text: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const most = text.length * 3 + 1;
+    if (most > RUN_SIZE) {
+      this.#closeRun();
+      const data = encoder.encode(text);
+      this.#parts.push(data, NEWLINE);
+      this.#queued += data.length + 1;
+      return;
+    }
+    let run = this.#run;
+    if (run === undefined || run.length - this.#runUsed < most) {
+      this.#closeRun();
+      run = this.#run = this.#spare ?? new Uint8Array(RUN_SIZE);
+      this.#spare = undefined;
+      this.#runStart = this.#runUsed = 0;
+    }
+    const at = this.#runUsed;
+    const size = encoder.encodeInto(text, run.subarray(at)).written;
+    run[at + size] = 0x0a;
+    this.#runUsed = at + size + 1;
+    this.#queued += size + 1;
+  }
+
+  // Moves the run's bytes queued so far into `#parts`.
+  #closeRun(): void {
+    if (this.#runUsed === this.#runStart) return;
+    this.#parts.push(this.#run!.subarray(this.#runStart, this.#runUsed));
+    this.#runStart = this.#runUsed;
+  }
+
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const lines = this.#queue;
+    for (;;) {
+      this.#closeRun();
+      if (this.#parts.length === 0) break;
+      const parts = this.#parts;
       const waiters = this.#waiters!;
-      const size = this.#untaken;
-      this.#queue = [];
+      // Runs other than this one are full: once their parts are written they can be reused.
+      const filling = this.#run?.buffer;
+      this.#parts = [];
       this.#waiters = undefined;
-      this.#untaken = 0;
       try {
         if (this.#failed) throw this.#error;
-        const data = encoder.encode(lines.join("\n") + "\n");
-        for (let offset = 0; offset < data.length;) {
-          offset += await this.#sink.write(data.subarray(offset));
+        for (const part of parts) {
+          for (let offset = 0; offset < part.length;) {
+            offset += await this.#sink.write(part.subarray(offset));
+          }
+          this.#queued -= part.length;
         }
+        // Only now: a run may carry more than one part of the batch.
+        const full = parts.find((part) =>
+          part.buffer !== filling && part.buffer.byteLength === RUN_SIZE
+        );
+        if (full !== undefined) this.#spare = new Uint8Array(full.buffer);
         waiters.resolve();
       } catch (error) {
         if (!this.#failed) {
@@ -93,10 +143,12 @@ export class LineWriter {
           this.#error = error;
           this.#failure.resolve(error);
         }
+        this.#queued = 0;
         waiters.reject(this.#error);
       }
-      this.#queued -= size;
     }
+    // Everything is written: the run can start over.
+    if (!this.#failed) this.#runStart = this.#runUsed = 0;
     this.#writing = undefined;
   }
 }

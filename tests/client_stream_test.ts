@@ -51,14 +51,14 @@ async function peakOf(lines: number, args: string[], flags: string) {
 }
 
 Deno.test({
-  name: "client: 1,000,000 piped lines under a 16 MiB heap cap; peak memory as for 10,000 lines",
+  name: "client: 1,000,000 piped lines under a 64 MiB heap cap; peak memory within 1.5× of 10,000",
   ignore: NOT_LINUX,
   async fn() {
     await using server = await Server.start([], { json: false, env: { NO_COLOR: "1" } });
-    // The issue asks for a 64 MiB cap; 16 MiB is stricter. With a cap that large V8 lets garbage
-    // fill it before collecting, so the peak would measure V8's heap sizing and not the client;
-    // small young and old spaces keep the peak to what the client keeps alive.
-    const flags = "--max-old-space-size=16,--max-semi-space-size=1";
+    // The issue's cap and V8's own heap sizing, as a user runs it. V8 grows its young generation
+    // with what survives each collection, so this fails as soon as the client keeps lines or
+    // replies in the heap across collections, even when it drops them soon after.
+    const flags = "--max-old-space-size=64";
     const small = await peakOf(10_000, ["--name", server.name], flags);
     assertEquals(small.status, 0, small.stderr);
     const large = await peakOf(1_000_000, ["--name", server.name], flags);

@@ -113,6 +113,33 @@ Deno.test("LineWriter: the backlog is counted alike in and out, whatever the cha
   assert(!out.congested);
 });
 
+Deno.test("LineWriter: lines queued while writes are pending keep every byte, in order", async () => {
+  // Each write is read only when it completes, a task later, as an operating system may: a
+  // buffer reused before then would show up as corrupted output.
+  const decoder = new TextDecoder();
+  let output = "";
+  const sink: Sink = {
+    async write(data) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const size = Math.min(data.length, 5000);
+      output += decoder.decode(data.subarray(0, size), { stream: true });
+      return size;
+    },
+  };
+  const out = new LineWriter(sink);
+  const lines: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    // Several 64 KiB runs' worth, multi-byte text, and now and then a line too long for a run.
+    const line = i % 5000 === 4999 ? "é".repeat(40_000) : `${i} ${"ü".repeat(i % 13)}`;
+    lines.push(line);
+    out.line(line);
+    if (i % 3000 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await out.flush();
+  assertEquals(output, lines.join("\n") + "\n");
+  assert(!out.congested);
+});
+
 Deno.test("secondsText: one second is singular, other durations plural", () => {
   assertEquals(secondsText(1000), "1 second");
   assertEquals(secondsText(500), "0.5 seconds");
