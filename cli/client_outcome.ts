@@ -117,11 +117,11 @@ function hintOf(facts: SessionFacts): string {
   }
   if (facts.repliesEnded === undefined) return "";
   // The server read what was sent and answered none. After the client's end of input that is a
-  // server that never answers, or one that did not find a whole frame; before it, a server that
-  // refused the first frame.
+  // server that never answers, one that did not find a whole frame, or one that stopped (as when
+  // its stdout closed); before it, a server that refused the first frame.
   return facts.halfClosed
     ? ` (the server answered none: if it never answers (--reply none), use --no-reply; ` +
-      `else check that it uses --framing ${facts.framing} too)`
+      `else check that it uses --framing ${facts.framing} too, and that it did not stop)`
     : ` (the server hung up before answering any: does it use --framing ${facts.framing} too?)`;
 }
 

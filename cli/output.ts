@@ -267,7 +267,9 @@ export function secondsText(milliseconds: number): string {
 }
 
 /**
- * Prints a one-line error to stderr and returns the exit status to use.
+ * Prints a one-line error to stderr and returns the exit status to use. Control characters (from
+ * a name, a path or a peer) are escaped as in {@linkcode escapeText}, so that the line cannot
+ * drive the terminal.
  *
  * @example
  * ```ts
@@ -278,7 +280,8 @@ export function secondsText(milliseconds: number): string {
  * ```
  */
 export function reportError(program: string, message: string, status: number): number {
-  const line = `${program}: error: ${message.replaceAll("\n", " ")}\n`;
+  const text = escapeText(message.replaceAll("\n", " "), { keepBackslash: true });
+  const line = `${program}: error: ${text}\n`;
   Deno.stderr.writeSync(encoder.encode(line));
   return status;
 }

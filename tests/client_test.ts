@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_asse
 import { ACK } from "../server.ts";
 import { endpointPath, removeSocketFile, uniqueName } from "./_endpoints.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS, LIB_URL, Proc } from "./_process.ts";
-import { assertOneLineError, hasRawControlBytes, jsonLines, runClient } from "./_run.ts";
+import { assertOneLineError, hasRawControlBytes, jsonLines, runClient, runServer } from "./_run.ts";
 import { Server } from "./_server.ts";
 
 const encoder = new TextEncoder();
@@ -298,4 +298,19 @@ Deno.test({
     assertEquals(output.code, 0);
     assertEquals(output.stderr, "duct-client: server closed the connection\n");
   },
+});
+
+Deno.test("client and server: control characters in --name are escaped in error lines", async () => {
+  const name = `${uniqueName("ctl")}\x1b[31m\x07`;
+  const shown = (text: string) => text.replaceAll("\x1b", "\\x1b").replaceAll("\x07", "\\x07");
+  const client = await runClient(["--name", name, "--timeout", "0", "hi"]);
+  assertEquals(client.code, 2, client.stderr);
+  assertOneLineError(client, "duct-client", `no server is listening on ${shown(name)}`);
+  assert(!hasRawControlBytes(new TextEncoder().encode(client.stderr)), client.stderr);
+  if (IS_WINDOWS) return; // Any pipe name is valid there: no refusal to look at.
+  // A path whose directory is missing: the server's refusal names it, escaped too.
+  const path = `/nonexistent-${name}/x.sock`;
+  const server = await runServer(["--name", path]);
+  assertOneLineError(server, "duct-server", `cannot listen on ${shown(path)}`);
+  assert(!hasRawControlBytes(new TextEncoder().encode(server.stderr)), server.stderr);
 });
