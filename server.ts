@@ -29,7 +29,8 @@ import { runMain } from "./cli/main.ts";
 const PROGRAM = "duct-server";
 /** The answer of `--reply ack`, as in the original Win32 example. */
 export const ACK = "Message received successfully";
-const ACK_BYTES = new TextEncoder().encode(ACK).length;
+const ACK_PAYLOAD = new TextEncoder().encode(ACK);
+const ACK_BYTES = ACK_PAYLOAD.length;
 /** Pending reply bytes per client past which the server stops reading from that client. */
 const REPLY_HIGH_WATER = 1024 * 1024;
 
@@ -230,6 +231,11 @@ function serveClient(
   let stopping = false;
   // The last message's print-then-reply step; replies go out in message order.
   let chain: Promise<void> = Promise.resolve();
+  // The replies waiting for the same write to stdout (lines printed together share one): one
+  // step per write and not per message, so that a fast client's backlog does not leave V8 a
+  // promise and a closure per message that survive until stdout has taken them (with --reply
+  // ack, a count is all it keeps).
+  let waiting: Replies | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let idleExpired = false;
   const armIdle = () => {
@@ -249,9 +255,20 @@ function serveClient(
         if (stopping) break;
         armIdle();
         const printed = events.message(id, payload);
-        const reply = options.reply === "ack" ? ACK : options.reply === "echo" ? payload : null;
-        chain = reply === null ? printed : printed.then(() => conn.send(reply));
-        chain.catch(() => {});
+        const reply = options.reply === "ack"
+          ? ACK_PAYLOAD
+          : options.reply === "echo"
+          ? payload
+          : null;
+        if (reply === null) {
+          if (printed !== chain) (chain = printed).catch(ignore);
+        } else if (printed === waiting?.printed) {
+          addReply(waiting, reply);
+        } else {
+          const group: Replies = waiting = { printed, acks: 0, echoes: [] };
+          addReply(group, reply);
+          (chain = printed.then(() => sendAll(conn, group))).catch(ignore);
+        }
         // Backpressure: a client that does not read, or a slow stdout, stops further reads.
         if (conn.bufferedAmount > REPLY_HIGH_WATER) await conn.flush();
         else if (events.congested) await chain.catch(() => {});
@@ -289,6 +306,36 @@ function serveClient(
     await done;
   };
   return { stop, done };
+}
+
+const ignore = () => {};
+
+/** Replies waiting for their messages' lines to be written: acks counted, echoes kept. */
+interface Replies {
+  printed: Promise<void>;
+  acks: number;
+  echoes: Uint8Array[];
+}
+
+function addReply(replies: Replies, reply: Uint8Array): void {
+  if (reply === ACK_PAYLOAD) replies.acks++;
+  else replies.echoes.push(reply);
+}
+
+// Sends the replies in order (a server has one reply mode, so they are all acks or all echoes);
+// the promise is that of the last send, or of one that failed.
+function sendAll(conn: Connection, replies: Replies): Promise<void> {
+  let result: Promise<void> | undefined;
+  const count = replies.acks > 0 ? replies.acks : replies.echoes.length;
+  for (let i = 0; i < count; i++) {
+    const sent = conn.send(replies.acks > 0 ? ACK_PAYLOAD : replies.echoes[i]);
+    // `send` hands back one promise for frames it takes at once: a handler per distinct one.
+    if (sent !== result) {
+      sent.catch(ignore);
+      result = sent;
+    }
+  }
+  return result!;
 }
 
 /**

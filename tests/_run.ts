@@ -1,7 +1,8 @@
 /**
  * Running a program under test to completion and checking what it printed: `client.ts` and
  * `server.ts` (`runClient`, `runServer`), optionally as another local user, with a failsafe that
- * kills a hung process; and a background writer of numbered lines for long-running clients.
+ * kills a hung process; a background writer of numbered lines for long-running clients, and a
+ * `seq` for long inputs.
  *
  * @module
  */
@@ -150,6 +151,17 @@ export function feedNumberedLines(proc: Proc): Feeder {
       return done;
     },
   };
+}
+
+/** Writes the lines `1` to `count` to `stdin` (as `seq` does), 10,000 a write, then closes it. */
+export async function writeSeq(stdin: WritableStream<Uint8Array>, count: number): Promise<void> {
+  const writer = stdin.getWriter();
+  for (let start = 1; start <= count; start += 10_000) {
+    const end = Math.min(start + 10_000, count + 1);
+    const batch = Array.from({ length: end - start }, (_, i) => `${start + i}\n`).join("");
+    await writer.write(encoder.encode(batch));
+  }
+  await writer.close();
 }
 
 /** Runs `client.ts ARGS…` to completion. */

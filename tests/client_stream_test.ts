@@ -8,7 +8,7 @@
 import { assertEquals, assertLessOrEqual, assertMatch } from "./_assert.ts";
 import { ACK } from "../server.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS } from "./_process.ts";
-import { runClient } from "./_run.ts";
+import { runClient, writeSeq } from "./_run.ts";
 import { Server } from "./_server.ts";
 
 const NOT_LINUX = Deno.build.os !== "linux";
@@ -34,14 +34,7 @@ async function peakOf(lines: number, args: string[], flags: string) {
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const writer = child.stdin.getWriter();
-    const encoder = new TextEncoder();
-    for (let start = 1; start <= lines; start += 10_000) {
-      const end = Math.min(start + 10_000, lines + 1);
-      const batch = Array.from({ length: end - start }, (_, i) => `${start + i}\n`).join("");
-      await writer.write(encoder.encode(batch));
-    }
-    await writer.close();
+    await writeSeq(child.stdin, lines);
     const { code: status, stderr } = await child.output();
     const peak = Number(await Deno.readTextFile(report).catch(() => "0")) * 1024;
     return { status, peak, stderr: new TextDecoder().decode(stderr) };

@@ -1,14 +1,22 @@
 /**
  * Integration tests of how `server.ts` prints: one client's huge message does not hold up the
- * others, and a closed stdout ends the server cleanly.
+ * others, a closed stdout ends the server cleanly, and a long stream of messages does not grow
+ * its memory.
  *
  * @module
  */
 
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertLessOrEqual,
+  assertMatch,
+  assertStringIncludes,
+} from "./_assert.ts";
+import { procStatus } from "./_process_stats.ts";
 import { endpointPath, removeSocketFile, uniqueName } from "./_endpoints.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS, LIB_URL, Proc, SERVER_SCRIPT } from "./_process.ts";
-import { hasRawControlBytes, runClient, runServer } from "./_run.ts";
+import { hasRawControlBytes, runClient, runServer, writeSeq } from "./_run.ts";
 import { Server } from "./_server.ts";
 
 const UNIX_ONLY = { ignore: IS_WINDOWS };
@@ -194,3 +202,56 @@ Deno.test(
     ]);
   },
 );
+
+/**
+ * Runs a text-mode server under a 64 MiB heap cap, has the client send it `lines` lines and wait
+ * for every answer, and resolves with the server's peak resident memory.
+ */
+async function serverPeak(lines: number): Promise<number> {
+  const name = uniqueName("mem");
+  const server = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--max-old-space-size=64", SERVER_SCRIPT, "--name", name],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = server.stdout.getReader();
+  let drained: Promise<void> | undefined;
+  try {
+    // The listening line, then a line per message, read and dropped.
+    for (let seen = ""; !seen.includes("\n");) {
+      const { value, done } = await reader.read();
+      assert(!done, "the server exited before listening");
+      seen += decoder.decode(value);
+    }
+    drained = (async () => {
+      while (!(await reader.read()).done);
+    })();
+    const client = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLIENT_SCRIPT, "--name", name],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await writeSeq(client.stdin, lines);
+    const { code, stderr } = await client.output();
+    assertEquals(code, 0, decoder.decode(stderr));
+    // Every message was answered, so printed first: the server's peak is behind it.
+    return procStatus(server.pid, "VmHWM");
+  } finally {
+    server.kill("SIGTERM");
+    await server.status;
+    await drained;
+  }
+}
+
+Deno.test({
+  name: "server: 1,000,000 messages under a 64 MiB heap cap; peak memory within 1.5× of 10,000",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const small = await serverPeak(10_000);
+    const large = await serverPeak(1_000_000);
+    assertLessOrEqual(large, small * 1.5, `peaks: ${small}, ${large}`);
+  },
+});
