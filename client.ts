@@ -231,19 +231,37 @@ class Output {
 
 const encoder = new TextEncoder();
 
+/** Replies up to this size are remembered, so that a repeated one is not rendered again. */
+const REMEMBERED_REPLY = 64;
+
 /** Counts and prints each reply; resolves once it is written, or at once unless congested. */
 function replyPrinter(ledger: Ledger, out: Output, json: boolean) {
   const style = stylerFor(Deno.stdout);
+  // The last reply (when short) and its line: most replies are the same ack, and the same
+  // string lets the LineWriter copy its bytes too.
+  const last = new Uint8Array(REMEMBERED_REPLY);
+  let lastSize = -1;
+  let lastLine = "";
   return (reply: Uint8Array): Promise<void> => {
     ledger.confirmed++;
-    const written = out.line(
-      json
+    if (!sameBytes(reply, last, lastSize)) {
+      lastLine = json
         ? JSON.stringify({ event: "reply", ...payloadFields(reply) })
-        : `${style("cyan", "server:")} ${displayPayload(reply)}`,
-    );
+        : `${style("cyan", "server:")} ${displayPayload(reply)}`;
+      lastSize = reply.length <= REMEMBERED_REPLY ? reply.length : -1;
+      if (lastSize >= 0) last.set(reply);
+    }
+    const written = out.line(lastLine);
     ledger.update();
     return written;
   };
+}
+
+// Whether `bytes` equals the first `size` bytes of `buffer`.
+function sameBytes(bytes: Uint8Array, buffer: Uint8Array, size: number): boolean {
+  if (bytes.length !== size) return false;
+  for (let i = 0; i < size; i++) if (bytes[i] !== buffer[i]) return false;
+  return true;
 }
 
 async function readReplies(

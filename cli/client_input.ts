@@ -64,7 +64,17 @@ export async function* inputBatches(
   }
 }
 
-// The whole lines buffered in `decoder`, each cut only when asked for.
-function* linesOf(decoder: FrameDecoder): Generator<Uint8Array> {
-  for (let line; (line = decoder.next()) !== undefined;) yield line;
+// The whole lines buffered in `decoder`, each cut only when asked for. Every step returns the
+// same result object (`for…of` reads it at once): a generator would make one per line.
+function linesOf(decoder: FrameDecoder): Iterable<Uint8Array> {
+  const step: { done: boolean; value: Uint8Array } = { done: false, value: new Uint8Array(0) };
+  const iterator: Iterator<Uint8Array> = {
+    next(): IteratorResult<Uint8Array> {
+      const line = decoder.next();
+      if (line === undefined) step.done = true;
+      else step.value = line;
+      return step;
+    },
+  };
+  return { [Symbol.iterator]: () => iterator };
 }

@@ -48,6 +48,11 @@ export class LineWriter {
   #runUsed = 0;
   // A run whose bytes are all written, ready to be filled again.
   #spare: Uint8Array | undefined;
+  // The last line queued and where its bytes are in `#run`: a line repeated as is (a client's
+  // answers are mostly the same ack) is copied from there rather than encoded again.
+  #lastText: string | undefined;
+  #lastAt = 0;
+  #lastSize = 0;
   // Bytes queued and not yet written.
   #queued = 0;
   #waiters: PromiseWithResolvers<void> | undefined;
@@ -86,6 +91,7 @@ export class LineWriter {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const most = text.length * 3 + 1;
     if (most > RUN_SIZE) {
+      this.#lastText = undefined;
       this.#closeRun();
       const data = encoder.encode(text);
       this.#parts.push(data, NEWLINE);
@@ -93,17 +99,30 @@ export class LineWriter {
       return;
     }
     let run = this.#run;
-    if (run === undefined || run.length - this.#runUsed < most) {
+    const at = this.#runUsed;
+    if (text === this.#lastText && run!.length - at >= this.#lastSize) {
+      // Still in this run (a new run forgets the last line); a rewound run is overwritten only
+      // after this copy, and `copyWithin` allows the overlap.
+      run!.copyWithin(at, this.#lastAt, this.#lastAt + this.#lastSize);
+      this.#lastAt = at;
+      this.#runUsed = at + this.#lastSize;
+      this.#queued += this.#lastSize;
+      return;
+    }
+    if (run === undefined || run.length - at < most) {
       this.#closeRun();
       run = this.#run = this.#spare ?? new Uint8Array(RUN_SIZE);
       this.#spare = undefined;
       this.#runStart = this.#runUsed = 0;
     }
-    const at = this.#runUsed;
-    const size = encoder.encodeInto(text, run.subarray(at)).written;
-    run[at + size] = 0x0a;
-    this.#runUsed = at + size + 1;
-    this.#queued += size + 1;
+    const start = this.#runUsed;
+    const size = encoder.encodeInto(text, run.subarray(start)).written + 1;
+    run[start + size - 1] = 0x0a;
+    this.#runUsed = start + size;
+    this.#queued += size;
+    this.#lastText = text;
+    this.#lastAt = start;
+    this.#lastSize = size;
   }
 
   // Moves the run's bytes queued so far into `#parts`.

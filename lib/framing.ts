@@ -27,6 +27,8 @@ export const MAX_LENGTH_HEADER = 0xffff_ffff;
 const SMALL_FRAME = 1024;
 /** Size of that block; a frame kept by the caller keeps at most this much memory alive. */
 const SMALL_BLOCK = 16 * 1024;
+/** Frames up to this size are copied byte by byte, without a view of their source. */
+const COPY_BY_LOOP = 64;
 /** A large frame gets its own buffer once 1/8 of it has arrived (see `directTarget`). */
 const DIRECT_RESERVE_RATIO = 8;
 const LF = 0x0a;
@@ -358,7 +360,14 @@ export class FrameDecoder {
     if (first.length - this.#offset >= size) {
       // Copy so the frame does not pin the whole (possibly large) input chunk, and so the input
       // buffer can take the next read.
-      const from = first.subarray(this.#offset, this.#offset + size);
+      const at = this.#offset;
+      if (out !== undefined && size <= COPY_BY_LOOP) {
+        // A short line costs no view of its source: a view is about 100 bytes of garbage.
+        for (let i = 0; i < size; i++) out[i] = first[at + i];
+        this.#skip(size);
+        return out;
+      }
+      const from = first.subarray(at, at + size);
       this.#skip(size);
       if (out === undefined) return from.slice();
       out.set(from);

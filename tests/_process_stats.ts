@@ -5,7 +5,7 @@
  * @module
  */
 
-import { assert } from "./_assert.ts";
+import { assert, assertLessOrEqual } from "./_assert.ts";
 import { IS_WINDOWS } from "./_process.ts";
 
 /** Tests that read `/proc` run on Linux only. */
@@ -130,4 +130,30 @@ export function procStatus(pid: number, field: "VmRSS" | "VmHWM" | "VmSize"): nu
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
   assert(match, `no ${field} in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
+}
+
+/**
+ * Asserts that the peak memory `measure` reports for `large` lines is at most `ratio` times its
+ * peak for `small` lines. Resident memory also holds what V8's optimizing compiler and the
+ * allocator keep once code is hot, which varies with scheduling on a loaded machine: a pair over
+ * the bound is measured once more, and the second pair decides (memory that grows with the input
+ * fails both, by far).
+ */
+export async function assertPeakRatio(
+  measure: (lines: number) => Promise<number>,
+  options: { small: number; large: number; ratio: number },
+): Promise<void> {
+  const pair = async () => ({
+    small: await measure(options.small),
+    large: await measure(options.large),
+  });
+  const first = await pair();
+  if (first.large <= first.small * options.ratio) return;
+  const second = await pair();
+  assertLessOrEqual(
+    second.large,
+    second.small * options.ratio,
+    `peaks for ${options.small} and ${options.large} lines: ${first.small} and ${first.large}, ` +
+      `then ${second.small} and ${second.large} bytes`,
+  );
 }

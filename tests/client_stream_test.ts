@@ -5,13 +5,12 @@
  * @module
  */
 
-import { assertEquals, assertLessOrEqual, assertMatch } from "./_assert.ts";
+import { assertEquals, assertMatch } from "./_assert.ts";
+import { assertPeakRatio, NOT_LINUX } from "./_process_stats.ts";
 import { ACK } from "../server.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS } from "./_process.ts";
 import { runClient, writeSeq } from "./_run.ts";
 import { Server } from "./_server.ts";
-
-const NOT_LINUX = Deno.build.os !== "linux";
 
 /**
  * Runs the client's `main` over `lines` piped lines (stdout discarded) under V8 `flags`, and
@@ -52,11 +51,12 @@ Deno.test({
     // with what survives each collection, so this fails as soon as the client keeps lines or
     // replies in the heap across collections, even when it drops them soon after.
     const flags = "--max-old-space-size=64";
-    const small = await peakOf(10_000, ["--name", server.name], flags);
-    assertEquals(small.status, 0, small.stderr);
-    const large = await peakOf(1_000_000, ["--name", server.name], flags);
-    assertEquals(large.status, 0, large.stderr);
-    assertLessOrEqual(large.peak, small.peak * 1.5, `peaks: ${small.peak}, ${large.peak}`);
+    const measure = async (lines: number) => {
+      const run = await peakOf(lines, ["--name", server.name], flags);
+      assertEquals(run.status, 0, run.stderr);
+      return run.peak;
+    };
+    await assertPeakRatio(measure, { small: 10_000, large: 1_000_000, ratio: 1.5 });
   },
 });
 

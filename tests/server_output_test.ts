@@ -6,14 +6,8 @@
  * @module
  */
 
-import {
-  assert,
-  assertEquals,
-  assertLessOrEqual,
-  assertMatch,
-  assertStringIncludes,
-} from "./_assert.ts";
-import { procStatus } from "./_process_stats.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
+import { assertPeakRatio, NOT_LINUX, procStatus } from "./_process_stats.ts";
 import { endpointPath, removeSocketFile, uniqueName } from "./_endpoints.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS, LIB_URL, Proc, SERVER_SCRIPT } from "./_process.ts";
 import { hasRawControlBytes, runClient, runServer, writeSeq } from "./_run.ts";
@@ -248,10 +242,8 @@ async function serverPeak(lines: number): Promise<number> {
 
 Deno.test({
   name: "server: 1,000,000 messages under a 64 MiB heap cap; peak memory within 1.5× of 10,000",
-  ignore: Deno.build.os !== "linux",
+  ignore: NOT_LINUX,
   async fn() {
-    const small = await serverPeak(10_000);
-    const large = await serverPeak(1_000_000);
-    assertLessOrEqual(large, small * 1.5, `peaks: ${small}, ${large}`);
+    await assertPeakRatio(serverPeak, { small: 10_000, large: 1_000_000, ratio: 1.5 });
   },
 });
