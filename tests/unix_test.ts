@@ -161,3 +161,47 @@ Deno.test({
       assertStringIncludes(error.message, `${dir}/file`);
     }),
 });
+
+// A listener in a process of its own, so that it can die at once (SIGKILL) as a crashing server
+// does; it accepts every connection and leaves it be.
+const LISTENER = `
+const listener = Deno.listen({ transport: "unix", path: Deno.args[0] });
+console.log("listening");
+const held = [];
+for await (const conn of listener) held.push(conn);
+`;
+
+Deno.test({
+  name: "unix: a server killed while clients connect: they wait for the next, never fail otherwise",
+  ignore,
+  async fn() {
+    await withDir(async (dir) => {
+      const path = `${dir}/dying.sock`;
+      // Killed in the middle of a connection's setup, the server resets it (ECONNRESET from
+      // connect itself): as much a "not there now" as a refused connection, so connect waits.
+      // The race is narrow; rounds of four clients connecting in a loop meet it most times.
+      for (let round = 0; round < 25; round++) {
+        await Deno.remove(path).catch(() => {});
+        const server = new Deno.Command(Deno.execPath(), {
+          args: ["eval", LISTENER, path],
+          stdout: "piped",
+        }).spawn();
+        const reader = server.stdout.getReader();
+        await reader.read();
+        // Each loop ends once its connect times out: after the kill, nobody listens there.
+        const connecting = Array.from({ length: 4 }, async () => {
+          for (;;) (await connect({ name: path, timeout: 50 })).abort();
+        });
+        await new Promise((resolve) => setTimeout(resolve, round % 5));
+        server.kill("SIGKILL");
+        await server.status;
+        for (const outcome of await Promise.allSettled(connecting)) {
+          assert(outcome.status === "rejected");
+          if (!(outcome.reason instanceof ConnectTimeoutError)) throw outcome.reason;
+        }
+        reader.releaseLock();
+        await server.stdout.cancel();
+      }
+    });
+  },
+});

@@ -144,10 +144,12 @@ function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
     try {
       return await Deno.connect({ transport: "unix", path });
     } catch (error) {
-      // Absent, not yet listening, or busy (its accept queue is full, `EAGAIN`): each may
-      // change soon, so try again.
+      // Absent, not yet listening, busy (its accept queue is full, `EAGAIN`), or gone while
+      // this connection was being set up (`ECONNRESET`, as when a server is killed right then):
+      // each may change soon, so try again.
       const absent = error instanceof Deno.errors.NotFound ||
-        error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.WouldBlock;
+        error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.WouldBlock ||
+        error instanceof Deno.errors.ConnectionReset;
       if (absent) return undefined;
       if (error instanceof Deno.errors.PermissionDenied) {
         // Waiting cannot help: the socket or its directory belongs to another user.
