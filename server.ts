@@ -25,6 +25,7 @@ import {
 } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
 import { runMain } from "./cli/main.ts";
+import { PendingReplies } from "./cli/server_replies.ts";
 
 const PROGRAM = "duct-server";
 /** The answer of `--reply ack`, as in the original Win32 example. */
@@ -133,10 +134,17 @@ function eventPrinter(out: LineWriter, json: boolean) {
         () => ({ event: "connected", client }),
         () => style("green", `client ${client} connected`),
       ),
+    // Once per message: built directly, without the two closures of `emit`.
     message: (client: number, payload: Uint8Array) =>
-      emit(
-        () => ({ event: "message", client, bytes: payload.length, ...payloadFields(payload) }),
-        () => `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
+      out.line(
+        json
+          ? JSON.stringify({
+            event: "message",
+            client,
+            bytes: payload.length,
+            ...payloadFields(payload),
+          })
+          : `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
       ),
     error: (client: number, message: string) =>
       report(
@@ -231,11 +239,8 @@ function serveClient(
   let stopping = false;
   // The last message's print-then-reply step; replies go out in message order.
   let chain: Promise<void> = Promise.resolve();
-  // The replies waiting for the same write to stdout (lines printed together share one): one
-  // step per write and not per message, so that a fast client's backlog does not leave V8 a
-  // promise and a closure per message that survive until stdout has taken them (with --reply
-  // ack, a count is all it keeps).
-  let waiting: Replies | undefined;
+  // The replies waiting for the same write to stdout: one step per write, not per message.
+  let waiting: PendingReplies | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let idleExpired = false;
   const armIdle = () => {
@@ -255,19 +260,15 @@ function serveClient(
         if (stopping) break;
         armIdle();
         const printed = events.message(id, payload);
-        const reply = options.reply === "ack"
-          ? ACK_PAYLOAD
-          : options.reply === "echo"
-          ? payload
-          : null;
-        if (reply === null) {
+        if (options.reply === "none") {
           if (printed !== chain) (chain = printed).catch(ignore);
-        } else if (printed === waiting?.printed) {
-          addReply(waiting, reply);
         } else {
-          const group: Replies = waiting = { printed, acks: 0, echoes: [] };
-          addReply(group, reply);
-          (chain = printed.then(() => sendAll(conn, group))).catch(ignore);
+          if (printed !== waiting?.printed) {
+            const replies = waiting = new PendingReplies(printed, { ack: ACK_PAYLOAD });
+            (chain = printed.then(() => replies.sendTo(conn))).catch(ignore);
+          }
+          if (options.reply === "ack") waiting.ack();
+          else waiting.echo(payload);
         }
         // Backpressure: a client that does not read, or a slow stdout, stops further reads.
         if (conn.bufferedAmount > REPLY_HIGH_WATER) await conn.flush();
@@ -309,34 +310,6 @@ function serveClient(
 }
 
 const ignore = () => {};
-
-/** Replies waiting for their messages' lines to be written: acks counted, echoes kept. */
-interface Replies {
-  printed: Promise<void>;
-  acks: number;
-  echoes: Uint8Array[];
-}
-
-function addReply(replies: Replies, reply: Uint8Array): void {
-  if (reply === ACK_PAYLOAD) replies.acks++;
-  else replies.echoes.push(reply);
-}
-
-// Sends the replies in order (a server has one reply mode, so they are all acks or all echoes);
-// the promise is that of the last send, or of one that failed.
-function sendAll(conn: Connection, replies: Replies): Promise<void> {
-  let result: Promise<void> | undefined;
-  const count = replies.acks > 0 ? replies.acks : replies.echoes.length;
-  for (let i = 0; i < count; i++) {
-    const sent = conn.send(replies.acks > 0 ? ACK_PAYLOAD : replies.echoes[i]);
-    // `send` hands back one promise for frames it takes at once: a handler per distinct one.
-    if (sent !== result) {
-      sent.catch(ignore);
-      result = sent;
-    }
-  }
-  return result!;
-}
 
 /**
  * Runs the server CLI with `args`; resolves to the exit status.

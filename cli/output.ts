@@ -116,8 +116,7 @@ export class LineWriter {
       this.#runStart = this.#runUsed = 0;
     }
     const start = this.#runUsed;
-    const size = encoder.encodeInto(text, run.subarray(start)).written + 1;
-    run[start + size - 1] = 0x0a;
+    const size = encodeLine(text, run, start);
     this.#runUsed = start + size;
     this.#queued += size;
     this.#lastText = text;
@@ -172,6 +171,27 @@ export class LineWriter {
   }
 }
 
+/** Lines up to this many UTF-16 code units are tried as ASCII first (see `encodeLine`). */
+const ASCII_TRY = 256;
+
+// Encodes `text` and a newline into `run` at `at` (room for the worst case is there) and returns
+// the size. A short ASCII line, the usual one, is copied code unit by code unit: `encodeInto`
+// would cost a view of the run and a result object, garbage that adds up over millions of lines.
+function encodeLine(text: string, run: Uint8Array, at: number): number {
+  const length = text.length;
+  if (length <= ASCII_TRY) {
+    let i = 0;
+    for (let code; i < length && (code = text.charCodeAt(i)) < 0x80; i++) run[at + i] = code;
+    if (i === length) {
+      run[at + length] = 0x0a;
+      return length + 1;
+    }
+  }
+  const size = encoder.encodeInto(text, run.subarray(at)).written;
+  run[at + size] = 0x0a;
+  return size + 1;
+}
+
 /** Bytes of a payload {@linkcode displayPayload} shows before cutting it short. */
 export const DISPLAY_HEAD_BYTES = 1024;
 
@@ -203,7 +223,7 @@ export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}
     // Cut at a character boundary: back over UTF-8 continuation bytes (0b10xxxxxx).
     let end = cut ? limit : payload.length;
     while (end > 0 && end < payload.length && (payload[end] & 0xc0) === 0x80) end--;
-    return escapeText(strictDecoder.decode(payload.subarray(0, end))) + rest;
+    return escapeText(strictDecoder.decode(cut ? payload.subarray(0, end) : payload)) + rest;
   }
   const head = cut ? payload.subarray(0, limit) : payload;
   return Array.from(head, (byte) => BYTE_TEXT[byte]).join("") + rest;
