@@ -6,7 +6,14 @@
  */
 
 import { ConnectionClosedError, DuctError } from "./errors.ts";
-import { concat, FrameDecoder, frameParts, type Framing, payloadError } from "./framing.ts";
+import {
+  concat,
+  delimiterOf,
+  FrameDecoder,
+  frameParts,
+  type Framing,
+  payloadError,
+} from "./framing.ts";
 import { HEADER_BYTES } from "./length_header.ts";
 import { resolveOptions } from "./options.ts";
 import type { ByteConn } from "./transport.ts";
@@ -142,7 +149,7 @@ export class Connection implements AsyncDisposable {
     if (refused !== undefined) return Promise.reject(refused);
     if (options.writePerFrame) return writer.whole(concat(frameParts(payload, options.framing)));
     if (options.framing === "length") return writer.lengthFrame(payload);
-    return writer.pieces(frameParts(payload, options.framing));
+    return writer.delimitedFrame(payload, delimiterOf(options.framing));
   }
 
   /**

@@ -43,7 +43,8 @@ export interface FramingOptions {
   maxFrame?: number;
 }
 
-function delimiterOf(framing: Framing): number {
+/** The byte that ends a frame of a delimited framing: `\n` for `line`, NUL for `nul`. */
+export function delimiterOf(framing: Framing): number {
   return framing === "nul" ? NUL : LF;
 }
 

@@ -140,15 +140,24 @@ export class WriteBatcher {
     return this.#queued(batch, false);
   }
 
-  /** Queues a frame given as pieces (a payload and its terminator), written back to back. */
-  pieces(parts: readonly Uint8Array[]): Promise<void> {
+  /** Queues a `line` or `nul` frame: `payload`, then its `delimiter` byte written in place. */
+  delimitedFrame(payload: Uint8Array, delimiter: number): Promise<void> {
     const batch = this.#batch ??= newBatch();
-    let lent = false;
-    for (const part of parts) {
-      lent = this.#append(batch, part) || lent;
-      this.#pendingBytes += part.length;
+    const size = payload.length;
+    this.#pendingBytes += size + 1;
+    if (size >= COPY_LIMIT) {
+      const lent = this.#append(batch, payload);
+      const run = this.#reserve(batch, 1);
+      run[batch.runUsed++] = delimiter;
+      return this.#queued(batch, lent);
     }
-    return this.#queued(batch, lent);
+    // Payload and delimiter in one reservation, as `lengthFrame` does: no object per frame.
+    const run = this.#reserve(batch, size + 1);
+    const at = batch.runUsed;
+    run.set(payload, at);
+    run[at + size] = delimiter;
+    batch.runUsed = at + size + 1;
+    return this.#queued(batch, false);
   }
 
   /** Queues a whole frame as a write of its own, merged with no other frame. */

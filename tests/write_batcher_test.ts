@@ -17,7 +17,7 @@ function batcherPair(options: Partial<WriteBatcherOptions> = {}) {
 Deno.test("write batcher: frames queued in one task go out in one write, in order", async () => {
   const { batcher, raw, peer } = batcherPair();
   batcher.lengthFrame(bytes("ab"));
-  batcher.pieces([bytes("cd"), Uint8Array.of(0)]);
+  batcher.delimitedFrame(bytes("cd"), 0);
   batcher.lengthFrame(new Uint8Array(0));
   assertEquals(batcher.bufferedAmount, 6 + 3 + 4);
   await batcher.settled();
@@ -53,6 +53,19 @@ Deno.test("write batcher: a large payload is written from the caller's buffer, s
   await sent;
   assertEquals(raw.writes.map((call) => call.bytes.length), [4, large.length]);
   assertStrictEquals(raw.writes[1].data, large);
+});
+
+Deno.test("write batcher: a large delimited payload is lent, its delimiter follows in the run", async () => {
+  const { batcher, raw, peer } = batcherPair();
+  const large = new Uint8Array(16 * 1024).fill(7);
+  batcher.delimitedFrame(bytes("a"), 10);
+  const sent = batcher.delimitedFrame(large, 10);
+  batcher.delimitedFrame(bytes("b"), 10);
+  assertEquals(batcher.bufferedAmount, 2 + large.length + 1 + 2);
+  await sent;
+  await batcher.settled();
+  assertStrictEquals(raw.writes[1].data, large);
+  assertEquals(peer.takeReceived(), Uint8Array.from([97, 10, ...large, 10, 98, 10]));
 });
 
 Deno.test("write batcher: whole frames each get a write of their own", async () => {
