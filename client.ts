@@ -60,7 +60,8 @@ ${SIZE_UNITS_HELP}
   --timeout SECS         wait this long for a server that is absent or busy (default: ${
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
-  --no-reply             send without waiting for replies (any that come are read and dropped)
+  --no-reply             send without waiting for replies (any that come are read and dropped);
+                         at the end of input, wait for the server to close the connection
   --reconnect            when the connection breaks, reconnect (waiting up to --timeout) and
                          send every message not yet answered again, in order: nothing is lost
                          across a server restart, but a message may arrive twice
@@ -75,8 +76,8 @@ ${SIZE_UNITS_HELP}
 Exit status: 0 when every message was sent (and answered, unless --no-reply), also when the
 server then closed the connection first (a note says so); 2 if no server listens on NAME within
 --timeout; 3 if the connection closed before every message was answered (with --reconnect: no
-server came back within --timeout, the error says how many were never answered); 64 for a wrong command
-line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat does; 1 for
+server came back within --timeout, the error says how many were never answered); 64 for a wrong
+command line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat does; 1 for
 any other error, such as a message the framing cannot carry (positional messages are all
 checked before any is sent).`;
 
@@ -439,6 +440,9 @@ async function run(options: ClientOptions): Promise<number> {
       halfClosed = ledger.ended === undefined;
     }
     if (options.reply) await ledger.settled();
+    // Closing with answers unread would reset the connection, and a server may then drop the
+    // messages it has not read yet: wait for it to close, which it does once it has read them all.
+    else if (halfClosed) await ledger.whenEnded;
   } finally {
     if (sender !== undefined) sender.abort();
     else conn.abort();
@@ -466,6 +470,7 @@ async function run(options: ClientOptions): Promise<number> {
     confirmed: ledger.confirmed,
     repliesEnded: ledger.ended,
     inputLeft,
+    interactive,
     halfClosed,
     sendError,
     badLine,

@@ -4,7 +4,13 @@
  * @module
  */
 
-import { type Connection, DEFAULT_NAME, listen } from "./lib/mod.ts";
+import {
+  type Connection,
+  DEFAULT_NAME,
+  FrameTooLargeError,
+  type Framing,
+  listen,
+} from "./lib/mod.ts";
 import {
   ENDPOINT_OPTIONS,
   type EndpointArgs,
@@ -19,6 +25,7 @@ import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
 import {
   displayPayload,
   escapeText,
+  headerText,
   LineWriter,
   payloadFields,
   secondsText,
@@ -241,6 +248,9 @@ function serveClient(
   let chain: Promise<void> = Promise.resolve();
   // The replies waiting for the same write to stdout: one step per write, not per message.
   let waiting: PendingReplies | undefined;
+  // Set once a reply could not be written (the client closed its end): the messages it sent
+  // before leaving are still read and printed, only no longer answered.
+  let repliesFailed = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let idleExpired = false;
   const armIdle = () => {
@@ -260,7 +270,7 @@ function serveClient(
         if (stopping) break;
         armIdle();
         const printed = events.message(id, payload);
-        if (options.reply === "none") {
+        if (options.reply === "none" || repliesFailed) {
           if (printed !== chain) (chain = printed).catch(ignore);
         } else {
           if (printed !== waiting?.printed) {
@@ -271,11 +281,12 @@ function serveClient(
           else waiting.echo(payload);
         }
         // Backpressure: a client that does not read, or a slow stdout, stops further reads.
-        if (conn.bufferedAmount > REPLY_HIGH_WATER) await conn.flush();
-        else if (events.congested) await chain.catch(() => {});
+        if (!repliesFailed && conn.bufferedAmount > REPLY_HIGH_WATER) {
+          await conn.flush().catch(() => repliesFailed = true);
+        } else if (events.congested) await chain.catch(() => {});
       }
     } catch (error) {
-      if (!idleExpired && !stopping) events.error(id, failureOf(error).message);
+      if (!idleExpired && !stopping) events.error(id, clientError(error, options.framing));
     } finally {
       clearTimeout(idleTimer);
       // Reported here, not in `catch`: the abort usually ends the pending receive quietly, as if
@@ -310,6 +321,16 @@ function serveClient(
 }
 
 const ignore = () => {};
+
+// Why a client was dropped; for a length header that reads as text, the likely cause too.
+function clientError(error: unknown, framing: Framing): string {
+  const message = failureOf(error).message;
+  const text = error instanceof FrameTooLargeError && framing === "length"
+    ? headerText(error.size)
+    : undefined;
+  return text === undefined ? message : `${message} (its length header reads "${text}", ` +
+    "which looks like text: does the client use another --framing? this server uses length)";
+}
 
 /**
  * Runs the server CLI with `args`; resolves to the exit status.

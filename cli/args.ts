@@ -133,7 +133,11 @@ const UNITS: Record<string, number> = {
  * assert.equal(parseBytes("16MiB", "--max-frame"), 16777216);
  * ```
  */
-export function parseBytes(value: string, flag: string, limits: { max?: number } = {}): number {
+export function parseBytes(
+  value: string,
+  flag: string,
+  limits: { min?: number; max?: number } = {},
+): number {
   if (/^\s*-/.test(value)) {
     throw new UsageError(`${flag} must be a positive byte count, not "${value}"`);
   }
@@ -146,6 +150,9 @@ export function parseBytes(value: string, flag: string, limits: { max?: number }
   const max = limits.max ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isSafeInteger(bytes) || bytes > max) {
     throw new UsageError(`${flag} is at most ${max} bytes, not "${value}"`);
+  }
+  if (bytes < (limits.min ?? 0)) {
+    throw new UsageError(`${flag} must be at least ${limits.min} byte, not "${value}"`);
   }
   return bytes;
 }
@@ -167,7 +174,8 @@ export function parseSeconds(
   limits: { positive?: boolean } = {},
 ): number {
   const seconds = Number(value);
-  if (value.trim() === "" || !Number.isFinite(seconds)) {
+  // Decimal only: Number() would also take "0x10" or "1e3".
+  if (!/^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(value) || !Number.isFinite(seconds)) {
     throw new UsageError(`${flag} takes a number of seconds, not "${value}"`);
   }
   const milliseconds = Math.round(seconds * 1000);
@@ -233,7 +241,8 @@ export function endpointArgs(values: ParsedArgs["values"]): EndpointArgs {
     name: typeof values.name === "string" ? values.name : DEFAULT_NAME,
     framing: parseFraming(values.framing),
     maxFrame: typeof maxFrame === "string"
-      ? parseBytes(maxFrame, "--max-frame", { max: MAX_LENGTH_HEADER })
+      // 0 would let only empty messages through: a mistake on a command line.
+      ? parseBytes(maxFrame, "--max-frame", { min: 1, max: MAX_LENGTH_HEADER })
       : DEFAULT_MAX_FRAME,
   };
 }

@@ -6,6 +6,7 @@
 
 import { ConnectionClosedError, FrameTooLargeError, type Framing } from "../lib/mod.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_UNCONFIRMED, failureOf } from "./exit_codes.ts";
+import { headerText } from "./output.ts";
 
 /** What happened during a session, as {@linkcode outcomeOf} needs it. */
 export interface SessionFacts {
@@ -23,6 +24,8 @@ export interface SessionFacts {
   repliesEnded?: { error?: unknown };
   /** The replies stopped while input was still to be read. */
   inputLeft: boolean;
+  /** Input came from a terminal (typed), not from a pipe or file. */
+  interactive?: boolean;
   /** Every message was sent and the write side closed before the replies stopped. */
   halfClosed: boolean;
   /** The first error of writing to the connection. */
@@ -40,6 +43,7 @@ export interface Outcome {
 
 /** The note printed when the server hung up with nothing outstanding. */
 export const SERVER_CLOSED_NOTE = "server closed the connection";
+const INPUT_LEFT = "; the rest of the input was not sent";
 
 /**
  * The exit status and message of a finished session.
@@ -50,7 +54,7 @@ export const SERVER_CLOSED_NOTE = "server closed the connection";
  * import { outcomeOf } from "./client_outcome.ts";
  * const outcome = outcomeOf({
  *   reply: true, framing: "length", maxFrame: 1024, sent: 2, confirmed: 2,
- *   repliesEnded: {}, inputLeft: true, halfClosed: false,
+ *   repliesEnded: {}, inputLeft: true, halfClosed: false, interactive: true,
  * });
  * assert.deepEqual(outcome, { status: 0, note: "server closed the connection" });
  * ```
@@ -70,13 +74,16 @@ export function outcomeOf(facts: SessionFacts): Outcome {
   const failure = sendError ?? repliesEnded?.error;
   if (unconfirmed === 0 && sendError === undefined && (reply || !facts.inputLeft)) {
     if (failure !== undefined) return { status: EXIT_FAILURE, error: failureOf(failure).message };
-    return repliesEnded !== undefined && facts.inputLeft
-      ? { status: EXIT_OK, note: SERVER_CLOSED_NOTE }
-      : { status: EXIT_OK };
+    if (repliesEnded === undefined || !facts.inputLeft) return { status: EXIT_OK };
+    // Typed input has no "rest"; piped input does, and silence would hide it.
+    return {
+      status: EXIT_OK,
+      note: facts.interactive ? SERVER_CLOSED_NOTE : `${SERVER_CLOSED_NOTE}${INPUT_LEFT}`,
+    };
   }
   const reason = failure === undefined ? "the server closed the connection" : reasonOf(failure);
   const count = reply ? String(unconfirmed) : "some";
-  const rest = facts.inputLeft ? "; the rest of the input was not sent" : "";
+  const rest = facts.inputLeft ? INPUT_LEFT : "";
   return {
     status: EXIT_UNCONFIRMED,
     error: `${reason}: ${count} of ${sent} messages were not confirmed${hintOf(facts)}${rest}`,
@@ -129,11 +136,4 @@ function hintOf(facts: SessionFacts): string {
 function isReset(error: unknown): boolean {
   const cause = error instanceof ConnectionClosedError ? error.cause : error;
   return cause instanceof Deno.errors.ConnectionReset || cause instanceof Deno.errors.BrokenPipe;
-}
-
-/** The four bytes of a length header announcing `size`, if they are printable ASCII. */
-function headerText(size: number): string | undefined {
-  const bytes = [size >>> 24, (size >>> 16) & 0xff, (size >>> 8) & 0xff, size & 0xff];
-  if (!bytes.every((byte) => byte >= 0x20 && byte < 0x7f)) return undefined;
-  return String.fromCharCode(...bytes);
 }

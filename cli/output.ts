@@ -291,6 +291,24 @@ export function payloadFields(payload: Uint8Array): { text: string } | { base64:
 }
 
 /**
+ * The four bytes of a length header announcing `size`, as text, if they are all printable ASCII:
+ * a header that reads as text (`"Mess"`, `"hell"`) means the peer sends another framing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headerText } from "./output.ts";
+ * assert.equal(headerText(0x68656c6c), "hell");
+ * assert.equal(headerText(5), undefined);
+ * ```
+ */
+export function headerText(size: number): string | undefined {
+  const bytes = [size >>> 24, (size >>> 16) & 0xff, (size >>> 8) & 0xff, size & 0xff];
+  if (!bytes.every((byte) => byte >= 0x20 && byte < 0x7f)) return undefined;
+  return String.fromCharCode(...bytes);
+}
+
+/**
  * A duration in milliseconds as seconds for a sentence: `1 second`, `0.5 seconds`, `90 seconds`.
  *
  * @example

@@ -175,6 +175,7 @@ export class Connection implements AsyncDisposable {
    * given the same buffer.
    *
    * @throws {FrameTooLargeError} or {@linkcode ProtocolError} as {@linkcode Connection.receive}.
+   * @throws {ConnectionClosedError} if the connection is lost, as {@linkcode Connection.receive}.
    *
    * @example
    * ```ts ignore
@@ -291,6 +292,9 @@ export class Connection implements AsyncDisposable {
   /**
    * Writes every pending frame, then releases the connection. Rejects, once the connection is
    * released, if a write failed and no earlier rejection carried that error.
+   *
+   * @throws {ConnectionClosedError} if a frame could not be written because the peer has gone
+   * (it left before reading what was sent); the operating system's error is the `cause`.
    */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -100,7 +100,7 @@ export function frameParts(payload: Uint8Array, framing: Framing): Uint8Array[] 
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { payloadError } from "./framing.ts";
+ * import { payloadError } from "./mod.ts";
  * const options = { framing: "line", maxFrame: 8 } as const;
  * assert.equal(payloadError(new TextEncoder().encode("hi"), options), undefined);
  * assert.match(payloadError(new TextEncoder().encode("a\nb"), options)!.message, /newline/);

@@ -110,6 +110,10 @@ Deno.test("args: --framing, counts and seconds", () => {
   }
   assertEquals(parseSeconds("0", "--timeout"), 0);
   assertEquals(parseSeconds("0.0015", "--timeout"), 2);
+  assertEquals(parseSeconds(" .5 ", "--timeout"), 500);
+  for (const bad of ["0x10", "1e3", "Infinity", "", "1.2.3", "5s"]) {
+    assertThrows(() => parseSeconds(bad, "--timeout"), UsageError, "takes a number of seconds");
+  }
   assertThrows(
     () => parseSeconds("0", "--idle-timeout", { positive: true }),
     UsageError,
@@ -132,6 +136,12 @@ Deno.test("args: the shared --name/--framing/--max-frame spec, with both program
     () => endpointArgs(parseArgs(["--max-frame", "5G"], ENDPOINT_OPTIONS).values),
     UsageError,
     "--max-frame is at most 4294967295 bytes",
+  );
+  // 0 would pass only empty messages: refused on the command line (the library allows it).
+  assertThrows(
+    () => endpointArgs(parseArgs(["--max-frame", "0"], ENDPOINT_OPTIONS).values),
+    UsageError,
+    '--max-frame must be at least 1 byte, not "0"',
   );
 });
 

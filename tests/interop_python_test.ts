@@ -5,7 +5,7 @@
  * one line where there is no python3 (and on Windows, where it uses its own pipe protocol).
  */
 
-import { assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./_assert.ts";
 import { IS_WINDOWS } from "./_process.ts";
 import { runClient } from "./_run.ts";
 import { Server } from "./_server.ts";
@@ -116,5 +116,47 @@ with Listener(sys.argv[1], family="AF_UNIX") as listener:
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "interop: a client that sends until it would block, reads nothing and closes: every " +
+    "whole message it sent is printed",
+  ignore: PYTHON === undefined,
+  async fn() {
+    await using server = await Server.start();
+    // Unread answers pile up until the server waits for them to drain; closing then resets the
+    // connection while the server still has messages to read. Those were sent: none may be lost.
+    const sent = await python(
+      `
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.setblocking(False)
+whole, pending, i, idle = 0, b"", 0, 0
+while idle < 200:
+    if not pending:
+        pending = struct.pack(">I", 8) + b"m%07d" % i
+        i += 1
+    try:
+        pending = pending[s.send(pending):]
+        idle = 0
+    except BlockingIOError:
+        idle += 1
+        time.sleep(0.005)
+        continue
+    if not pending:
+        whole += 1
+s.close()
+print(whole)
+`,
+      [server.path],
+    );
+    const whole = Number(sent);
+    assert(whole > 1000, `only ${whole} messages went out before the socket was full`);
+    await server.waitForCount("disconnected", 1);
+    const printed = server.eventsOf("message").map((event) => event.text);
+    assertEquals(printed.length, whole);
+    assertEquals(printed.at(-1), `m${String(whole - 1).padStart(7, "0")}`);
   },
 });

@@ -89,10 +89,24 @@ Deno.test("readme: the library example runs as printed and prints the echoed fra
   assertEquals(output.code, 0);
 });
 
-/** A hostile raw peer in Python: `reset`, `header` (FF FF FF FF) or `cut` (a cut-off frame). */
+/**
+ * A hostile raw peer in Python: `reset` (waits for the echo, leaves it unread), `leave` (100
+ * peers that each send a frame and hang up at once, half of them with a reset), `header`
+ * (FF FF FF FF) or `cut` (a cut-off frame).
+ */
 const PYTHON_PEER = `
 import select, socket, struct, sys
 path, mode = sys.argv[1], sys.argv[2]
+if mode == "leave":
+    for i in range(100):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        if i % 2:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.sendall(struct.pack(">I", 5) + b"hello")
+        s.close()
+    print("left")
+    sys.exit()
 s = socket.socket(socket.AF_UNIX)
 s.connect(path)
 s.settimeout(20)
@@ -159,6 +173,8 @@ Deno.test({
       await echoed(witness, "before");
       assertEquals(await python(path, "reset"), "left");
       await echoed(witness, "after a reset");
+      assertEquals(await python(path, "leave"), "left");
+      await echoed(witness, "after 100 clients that sent and left");
       assertEquals(await python(path, "header"), "closed");
       await echoed(witness, "after a bad header");
       assertEquals(await python(path, "cut"), "closed");

@@ -22,6 +22,7 @@ import {
 } from "./_run.ts";
 import { readToEnd, writeAll } from "./_raw_peer.ts";
 import { Server } from "./_server.ts";
+import { connect } from "../lib/mod.ts";
 
 const UNIX_ONLY = { ignore: IS_WINDOWS };
 const encoder = new TextEncoder();
@@ -318,3 +319,22 @@ Deno.test(
     await removeSocketFile(server.path);
   },
 );
+
+Deno.test("server: a length header that reads as text (a line client) is named as a framing mismatch", async () => {
+  await using server = await Server.start();
+  // What socat or nc -U send: a line of text, whose first four bytes become the length header.
+  const conn = await connect({ name: server.name, framing: "line" });
+  try {
+    await conn.send("hello world");
+    assertEquals(await conn.receive(), null, "the server closes the connection");
+  } finally {
+    await conn.close().catch(() => {});
+  }
+  await server.waitForCount("error", 1);
+  assertEquals(
+    server.eventsOf("error")[0].message,
+    "frame of 1751477356 bytes is larger than the maximum of 16777216 bytes (--max-frame) " +
+      '(its length header reads "hell", which looks like text: does the client use another ' +
+      "--framing? this server uses length)",
+  );
+});
