@@ -30,8 +30,8 @@ import { inputBatches } from "./cli/client_input.ts";
 import { outcomeOf } from "./cli/client_outcome.ts";
 import { gaveUp, reliableSession, unconfirmedLines } from "./cli/client_reconnect.ts";
 import { runList, runPing } from "./cli/client_list.ts";
-import { displayPayload, LineWriter, payloadFields, reportError } from "./cli/output.ts";
-import { stylerFor } from "./cli/style.ts";
+import { displayPayload, reportError } from "./cli/output.ts";
+import { discardReplies, Ledger, Output, readReplies, replyPrinter } from "./cli/client_replies.ts";
 import { runMain } from "./cli/main.ts";
 
 const PROGRAM = "duct-client";
@@ -39,8 +39,6 @@ const PROGRAM = "duct-client";
 export const PROMPT = "Enter a message to be sent to the server: ";
 /** Unsent bytes past which reading stdin pauses. */
 const SEND_HIGH_WATER = 1024 * 1024;
-/** The buffer unwanted answers are read into (`--no-reply`), reused for each. */
-const DISCARD_BUFFER = 64 * 1024;
 
 /** Default `--window`: most messages kept unconfirmed with `--reconnect`. */
 const DEFAULT_WINDOW = 1000;
@@ -146,152 +144,7 @@ function checkCombinations(
   if (positionals.length > 0) throw new UsageError(`${command} takes no MESSAGE`);
 }
 
-/** Counts sent and answered messages, and lets the sender wait for answers. */
-class Ledger {
-  sent = 0;
-  confirmed = 0;
-  /** Set once no more replies can come: `error` is absent when the server closed cleanly. */
-  ended: { error?: unknown } | undefined;
-  #waiter: PromiseWithResolvers<void> | undefined;
-  readonly #end = Promise.withResolvers<void>();
-
-  /** Settles once no more replies can come. */
-  get whenEnded(): Promise<void> {
-    return this.#end.promise;
-  }
-
-  end(error?: unknown): void {
-    this.ended ??= error === undefined ? {} : { error };
-    this.#end.resolve();
-    this.update();
-  }
-
-  update(): void {
-    this.#waiter?.resolve();
-    this.#waiter = undefined;
-  }
-
-  /** Resolves once every sent message is answered or no more answers can come. */
-  async settled(): Promise<void> {
-    while (this.confirmed < this.sent && this.ended === undefined) {
-      this.#waiter ??= Promise.withResolvers<void>();
-      await this.#waiter.promise;
-    }
-  }
-}
-
-/** stdout, through a {@linkcode LineWriter}, remembering the first write error. */
-class Output {
-  readonly lines = new LineWriter(Deno.stdout);
-  /** The first error writing to stdout (`BrokenPipe` once its reader has gone). */
-  error: unknown;
-  /** Whether the prompt is the last thing written (its line not ended yet). */
-  atPrompt = false;
-  readonly #failed = Promise.withResolvers<void>();
-  #last: Promise<void> | undefined;
-
-  /** Settles once a write to stdout has failed. */
-  get whenFailed(): Promise<void> {
-    return this.#failed.promise;
-  }
-
-  /** Queues `text` as a line; resolves once written, or at once when stdout is congested. */
-  line(text: string): Promise<void> {
-    const written = this.lines.line(text);
-    // Lines queued together share a promise: one handler per write, not per line.
-    if (written !== this.#last) {
-      this.#last = written;
-      written.catch((error) => this.#fail(error));
-    }
-    return this.lines.congested ? written.catch(() => {}) : Promise.resolve();
-  }
-
-  /** Writes `text` as is, after every queued line. */
-  async raw(text: string): Promise<void> {
-    await this.lines.flush();
-    if (this.error !== undefined) return;
-    // Set before the write: once the prompt can be on the screen, a Ctrl+C must end its line.
-    this.atPrompt = text === PROMPT;
-    try {
-      await Deno.stdout.write(encoder.encode(text));
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  /** Ends the prompt's line, so that what follows starts on a fresh one. */
-  endPromptLine(): Promise<void> {
-    return this.atPrompt ? this.raw("\n") : Promise.resolve();
-  }
-
-  #fail(error: unknown): void {
-    this.error ??= error;
-    this.#failed.resolve();
-  }
-}
-
 const encoder = new TextEncoder();
-
-/** Replies up to this size are remembered, so that a repeated one is not rendered again. */
-const REMEMBERED_REPLY = 64;
-
-/** Counts and prints each reply; resolves once it is written, or at once unless congested. */
-function replyPrinter(ledger: Ledger, out: Output, json: boolean) {
-  const style = stylerFor(Deno.stdout);
-  // The last reply (when short) and its line: most replies are the same ack, and the same
-  // string lets the LineWriter copy its bytes too.
-  const last = new Uint8Array(REMEMBERED_REPLY);
-  let lastSize = -1;
-  let lastLine = "";
-  return (reply: Uint8Array): Promise<void> => {
-    ledger.confirmed++;
-    if (!sameBytes(reply, last, lastSize)) {
-      lastLine = json
-        ? JSON.stringify({ event: "reply", ...payloadFields(reply) })
-        : `${style("cyan", "server:")} ${displayPayload(reply)}`;
-      lastSize = reply.length <= REMEMBERED_REPLY ? reply.length : -1;
-      if (lastSize >= 0) last.set(reply);
-    }
-    const written = out.line(lastLine);
-    ledger.update();
-    return written;
-  };
-}
-
-// Whether `bytes` equals the first `size` bytes of `buffer`.
-function sameBytes(bytes: Uint8Array, buffer: Uint8Array, size: number): boolean {
-  if (bytes.length !== size) return false;
-  for (let i = 0; i < size; i++) if (bytes[i] !== buffer[i]) return false;
-  return true;
-}
-
-async function readReplies(
-  conn: Connection,
-  ledger: Ledger,
-  show: ReturnType<typeof replyPrinter>,
-) {
-  try {
-    for (let reply; (reply = await conn.receive()) !== null;) await show(reply);
-    ledger.end();
-  } catch (error) {
-    ledger.end(error);
-  }
-}
-
-/**
- * With `--no-reply`, answers are read and dropped: a server that answers anyway stops reading
- * once its unsent answers pile up, and both ends would then wait on each other for good. The end
- * of the stream still tells the client that the server has gone.
- */
-async function discardReplies(conn: Connection, ledger: Ledger) {
-  const scratch = new Uint8Array(DISCARD_BUFFER);
-  try {
-    while ((await conn.receiveInto(scratch)) !== null);
-    ledger.end();
-  } catch (error) {
-    ledger.end(error);
-  }
-}
 
 /** With `--json`, lists on stdout the messages a failed `--reconnect` session never confirmed. */
 function reportUnconfirmed(sender: ReliableSender, out: Output, json: boolean): number | undefined {
@@ -344,7 +197,7 @@ async function run(options: ClientOptions): Promise<number> {
   const invalid = invalidMessage(messages, options);
   if (invalid !== undefined) return reportError(PROGRAM, invalid, EXIT_FAILURE);
   const interactive = messages.length === 0 && Deno.stdin.isTerminal();
-  const out = new Output();
+  const out = new Output(PROMPT);
   const conn = await connectTo(options);
   const ledger = new Ledger();
   // Ctrl+C at the prompt: end its line first, so the shell's prompt starts on a fresh one.

@@ -6,14 +6,8 @@
  */
 
 import { ConnectionClosedError, DuctError } from "./errors.ts";
-import {
-  concat,
-  delimiterOf,
-  FrameDecoder,
-  frameParts,
-  type Framing,
-  payloadError,
-} from "./framing.ts";
+import { FrameDecoder } from "./frame_decoder.ts";
+import { concat, delimiterOf, frameParts, type Framing, payloadError } from "./framing.ts";
 import { HEADER_BYTES } from "./length_header.ts";
 import { resolveOptions } from "./options.ts";
 import type { ByteConn } from "./transport.ts";

@@ -57,12 +57,11 @@ export {
   ReliableSender,
   type ReliableSenderOptions,
 } from "./reliable_sender.ts";
+export { FrameDecoder, FrameDecoderStream } from "./frame_decoder.ts";
 export {
   concat,
   DEFAULT_MAX_FRAME,
   encodeFrame,
-  FrameDecoder,
-  FrameDecoderStream,
   FrameEncoderStream,
   type Framing,
   type FramingOptions,

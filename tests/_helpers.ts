@@ -5,13 +5,8 @@
  */
 
 import type { ByteConn } from "../lib/transport.ts";
-import {
-  concat,
-  encodeFrame,
-  FrameDecoder,
-  type Framing,
-  type FramingOptions,
-} from "../lib/framing.ts";
+import { concat, encodeFrame, type Framing, type FramingOptions } from "../lib/framing.ts";
+import { FrameDecoder } from "../lib/frame_decoder.ts";
 
 /** One call of {@linkcode MemoryConn.write}. */
 export interface WriteCall {

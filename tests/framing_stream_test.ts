@@ -1,19 +1,13 @@
 /**
  * Tests of the framing `TransformStream`s (`FrameEncoderStream`, `FrameDecoderStream`) and seeded
  * property tests of the encoder and decoder under random payloads and random read boundaries.
- * `FrameDecoder` and `encodeFrame` case by case: `framing_test.ts`.
+ * `FrameDecoder` and `encodeFrame` case by case: `frame_decoder_test.ts` and `framing_test.ts`.
  *
  * @module
  */
 
-import {
-  DEFAULT_MAX_FRAME,
-  FrameDecoder,
-  FrameDecoderStream,
-  FrameEncoderStream,
-  type Framing,
-  FRAMINGS,
-} from "../lib/framing.ts";
+import { DEFAULT_MAX_FRAME, FrameEncoderStream, type Framing, FRAMINGS } from "../lib/framing.ts";
+import { FrameDecoder, FrameDecoderStream } from "../lib/frame_decoder.ts";
 import { DuctError, FrameTooLargeError, InvalidFrameError, ProtocolError } from "../lib/errors.ts";
 import {
   assert,
