@@ -30,7 +30,7 @@ import { inputBatches } from "./cli/client_input.ts";
 import { outcomeOf } from "./cli/client_outcome.ts";
 import { gaveUp, reliableSession, unconfirmedLines } from "./cli/client_reconnect.ts";
 import { runList, runPing } from "./cli/client_list.ts";
-import { displayPayload, reportError } from "./cli/output.ts";
+import { displayPayload, reportError, secondsText } from "./cli/output.ts";
 import { discardReplies, Ledger, Output, readReplies, replyPrinter } from "./cli/client_replies.ts";
 import { runMain } from "./cli/main.ts";
 
@@ -55,11 +55,13 @@ Options:
   --framing MODE         length | line | nul (default: length)
   --max-frame BYTES      largest message sent or accepted, e.g. 65536 or 16MiB (default: 16MiB)
 ${SIZE_UNITS_HELP}
-  --timeout SECS         wait this long for a server that is absent or busy (default: ${
+  --timeout SECS         wait this long for a server that is absent or busy, and with --no-reply
+                         for it to close the connection after the end of input (default: ${
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
   --no-reply             send without waiting for replies (any that come are read and dropped);
-                         at the end of input, wait for the server to close the connection
+                         at the end of input, wait up to --timeout for the server to close the
+                         connection (a note says so if it does not)
   --reconnect            when the connection breaks, reconnect (waiting up to --timeout) and
                          send every message not yet answered again, in order: nothing is lost
                          across a server restart, but a message may arrive twice
@@ -178,6 +180,17 @@ function displayName(name: string): string {
   return displayPayload(encoder.encode(name));
 }
 
+/** Whether `ended` settles within `milliseconds`. */
+async function endsWithin(ended: Promise<void>, milliseconds: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => timer = setTimeout(resolve, milliseconds, false));
+  try {
+    return await Promise.race([ended.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The first positional message the framing cannot carry, as an error line; else undefined. */
 function invalidMessage(messages: Uint8Array[], options: ClientOptions): string | undefined {
   for (const [index, message] of messages.entries()) {
@@ -294,8 +307,14 @@ async function run(options: ClientOptions): Promise<number> {
     }
     if (options.reply) await ledger.settled();
     // Closing with answers unread would reset the connection, and a server may then drop the
-    // messages it has not read yet: wait for it to close, which it does once it has read them all.
-    else if (halfClosed) await ledger.whenEnded;
+    // messages it has not read yet: wait for it to close, which it does once it has read them
+    // all; but not forever, for a server that keeps the connection open.
+    else if (halfClosed && !(await endsWithin(ledger.whenEnded, options.timeout))) {
+      Deno.stderr.writeSync(encoder.encode(
+        `${PROGRAM}: the server did not close the connection within --timeout ` +
+          `(${secondsText(options.timeout)}) after the end of input; closing it\n`,
+      ));
+    }
   } finally {
     if (sender !== undefined) sender.abort();
     else conn.abort();

@@ -82,11 +82,21 @@ export function outcomeOf(facts: SessionFacts): Outcome {
     };
   }
   const reason = failure === undefined ? "the server closed the connection" : reasonOf(failure);
-  const count = reply ? String(unconfirmed) : "some";
   const rest = facts.inputLeft ? INPUT_LEFT : "";
+  if (!reply) {
+    // Nothing is ever confirmed without replies: say what is known.
+    const messages = sent === 1 ? "1 message was" : `${sent} messages were`;
+    return {
+      status: EXIT_UNCONFIRMED,
+      error: `${reason} after ${messages} sent (with --no-reply, how many it read is ` +
+        `unknown)${rest}`,
+    };
+  }
   return {
     status: EXIT_UNCONFIRMED,
-    error: `${reason}: ${count} of ${sent} messages were not confirmed${hintOf(facts)}${rest}`,
+    error: `${reason}: ${unconfirmed} of ${sent} messages were not confirmed${
+      hintOf(facts)
+    }${rest}`,
   };
 }
 

@@ -67,6 +67,9 @@ export class Connection implements AsyncDisposable {
   #last: Uint8Array | undefined;
   // Why receiving failed (a broken protocol or a lost connection): every later receive rejects.
   #readError: unknown;
+  // A reset that came after an unterminated last `line`/`nul` frame: reported once that frame
+  // has been received.
+  #resetAfterLast: unknown;
   #ended = false;
   #closed = false;
   #reading: Promise<void> | undefined;
@@ -210,6 +213,7 @@ export class Connection implements AsyncDisposable {
         if (this.#ended) {
           const last = this.#last;
           this.#last = undefined;
+          if (last === undefined && this.#resetAfterLast !== undefined) throw this.#resetAfterLast;
           if (last === undefined || into === undefined || last.length > into.length) {
             return last ?? null;
           }
@@ -348,7 +352,12 @@ export class Connection implements AsyncDisposable {
       count = await this.#conn.read(buffer);
     } catch (error) {
       if (this.#closed) count = null;
-      else throw error;
+      else if (this.#unterminatedAtReset(error)) {
+        // A peer that closes with replies unread resets the connection (Linux), yet what it sent
+        // before is whole: its unterminated last line is delivered, as at a clean end.
+        this.#resetAfterLast = error;
+        count = null;
+      } else throw error;
     } finally {
       // After the first await, so `receive` has stored the promise this clears.
       this.#reading = undefined;
@@ -362,6 +371,11 @@ export class Connection implements AsyncDisposable {
       this.#readSize = Math.min(this.#readSize * 2, READ_MAX);
     }
     this.#decoder.push(count === buffer.length ? buffer : buffer.subarray(0, count));
+  }
+
+  #unterminatedAtReset(error: unknown): boolean {
+    return error instanceof Deno.errors.ConnectionReset && this.#options.framing !== "length" &&
+      this.#decoder.buffered > 0;
   }
 }
 

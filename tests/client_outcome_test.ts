@@ -89,6 +89,13 @@ Deno.test("outcome: --no-reply counts nothing as confirmed and gives no hint", (
   });
   assertEquals(
     failed.error,
-    "the peer closed the connection: some of 4 messages were not confirmed",
+    "the peer closed the connection after 4 messages were sent (with --no-reply, how many it " +
+      "read is unknown)",
   );
+  // The server gone before the end of input (it was "some of 0" once).
+  assertEquals(outcomeOf({ ...BASE, reply: false, repliesEnded: {}, inputLeft: true, sent: 0 }), {
+    status: 3,
+    error: "the server closed the connection after 0 messages were sent (with --no-reply, how " +
+      "many it read is unknown); the rest of the input was not sent",
+  });
 });

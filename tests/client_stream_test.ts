@@ -11,6 +11,8 @@ import { ACK } from "../server.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS } from "./_process.ts";
 import { runClient, writeSeq } from "./_run.ts";
 import { Server } from "./_server.ts";
+import { uniqueName } from "./_endpoints.ts";
+import { listen } from "../lib/mod.ts";
 
 /**
  * Runs the client's `main` over `lines` piped lines (stdout discarded) under V8 `flags`, and
@@ -128,4 +130,26 @@ Deno.test("client: the hint names the likely cause when no reply comes", async (
       /\(its length header reads "Mess", which looks like text: does the server use another --framing\? this client uses length\)/,
     );
   });
+});
+
+Deno.test("client: --no-reply waits for a server that never closes only up to --timeout, then says so", async () => {
+  // A server that reads everything and keeps the connection open.
+  const name = uniqueName("holds");
+  await using listener = await listen({ name });
+  const held = (async () => {
+    for await (const conn of listener) {
+      while ((await conn.receive().catch(() => null)) !== null);
+      return conn;
+    }
+  })();
+  const output = await runClient(["--name", name, "--no-reply", "--timeout", "0.5"], {
+    input: "a\nb\n",
+  });
+  assertEquals(output.code, 0, output.stderr);
+  assertEquals(
+    output.stderr,
+    "duct-client: the server did not close the connection within --timeout (0.5 seconds) " +
+      "after the end of input; closing it\n",
+  );
+  (await held)?.abort();
 });

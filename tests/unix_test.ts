@@ -205,3 +205,31 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "unix: a peer that hangs up with replies unread (a reset) still gets its last line through",
+  ignore,
+  async fn() {
+    await withDir(async (dir) => {
+      const path = `${dir}/reset.sock`;
+      await using listener = await listen({ name: path, framing: "line" });
+      const accepting = listener[Symbol.asyncIterator]().next();
+      const peer = await Deno.connect({ transport: "unix", path });
+      const conn: Connection = (await accepting).value;
+      try {
+        await peer.write(bytes("first\n"));
+        assertEquals(text((await conn.receive())!), "first");
+        // A reply the peer never reads: closing with it unread resets the connection.
+        await conn.send("ack");
+        await conn.flush();
+        await peer.write(bytes("last, unterminated"));
+        peer.close();
+        assertEquals(text((await conn.receive())!), "last, unterminated");
+        const error = await assertRejects(() => conn.receive(), DuctError);
+        assertStringIncludes(error.message, "the peer closed the connection");
+      } finally {
+        conn.abort();
+      }
+    });
+  },
+});
