@@ -4,13 +4,7 @@
  * @module
  */
 
-import {
-  type Connection,
-  DEFAULT_NAME,
-  FrameTooLargeError,
-  type Framing,
-  listen,
-} from "./lib/mod.ts";
+import { type Connection, DEFAULT_NAME, type Framing, listen } from "./lib/mod.ts";
 import {
   ENDPOINT_OPTIONS,
   type EndpointArgs,
@@ -25,10 +19,10 @@ import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
 import {
   displayPayload,
   escapeText,
-  headerText,
   LineWriter,
   payloadFields,
   secondsText,
+  textHeaderHint,
 } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
 import { runMain } from "./cli/main.ts";
@@ -325,11 +319,8 @@ const ignore = () => {};
 // Why a client was dropped; for a length header that reads as text, the likely cause too.
 function clientError(error: unknown, framing: Framing): string {
   const message = failureOf(error).message;
-  const text = error instanceof FrameTooLargeError && framing === "length"
-    ? headerText(error.size)
-    : undefined;
-  return text === undefined ? message : `${message} (its length header reads "${text}", ` +
-    "which looks like text: does the client use another --framing? this server uses length)";
+  const hint = textHeaderHint(error, framing, "client");
+  return hint === undefined ? message : `${message} (${hint})`;
 }
 
 /**

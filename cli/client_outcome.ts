@@ -6,7 +6,7 @@
 
 import { ConnectionClosedError, FrameTooLargeError, type Framing } from "../lib/mod.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_UNCONFIRMED, failureOf } from "./exit_codes.ts";
-import { headerText } from "./output.ts";
+import { textHeaderHint } from "./output.ts";
 
 /** What happened during a session, as {@linkcode outcomeOf} needs it. */
 export interface SessionFacts {
@@ -116,10 +116,9 @@ function reasonOf(error: unknown): string {
 function hintOf(facts: SessionFacts): string {
   const error = facts.repliesEnded?.error;
   if (error instanceof FrameTooLargeError) {
-    const text = facts.framing === "length" ? headerText(error.size) : undefined;
-    return text !== undefined
-      ? ` (its length header reads "${text}", which looks like text: does the server use ` +
-        `another --framing? this client uses length)`
+    const hint = textHeaderHint(error, facts.framing, "server");
+    return hint !== undefined
+      ? ` (${hint})`
       : ` (the server's reply is larger than this client's --max-frame of ${facts.maxFrame} bytes)`;
   }
   if (!facts.reply || facts.confirmed > 0) return "";

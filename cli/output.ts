@@ -5,6 +5,7 @@
  */
 
 import { isUtf8 } from "node:buffer";
+import { FrameTooLargeError, type Framing } from "../lib/mod.ts";
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -291,21 +292,32 @@ export function payloadFields(payload: Uint8Array): { text: string } | { base64:
 }
 
 /**
- * The four bytes of a length header announcing `size`, as text, if they are all printable ASCII:
- * a header that reads as text (`"Mess"`, `"hell"`) means the peer sends another framing.
+ * The hint for a refused frame whose length header reads as text (`"Mess"`, `"hell"`): the peer
+ * (`"server"` or `"client"`) sends another framing than this `length` program. `undefined` when
+ * the error is something else, or the four header bytes are not all printable ASCII.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { headerText } from "./output.ts";
- * assert.equal(headerText(0x68656c6c), "hell");
- * assert.equal(headerText(5), undefined);
+ * import { FrameTooLargeError } from "../lib/mod.ts";
+ * import { textHeaderHint } from "./output.ts";
+ * const hint = textHeaderHint(new FrameTooLargeError(0x68656c6c, 64), "length", "client");
+ * assert.match(hint!, /reads "hell"/);
+ * assert.equal(textHeaderHint(new FrameTooLargeError(5, 4), "length", "client"), undefined);
  * ```
  */
-export function headerText(size: number): string | undefined {
+export function textHeaderHint(
+  error: unknown,
+  framing: Framing,
+  peer: "server" | "client",
+): string | undefined {
+  if (!(error instanceof FrameTooLargeError) || framing !== "length") return undefined;
+  const size = error.size;
   const bytes = [size >>> 24, (size >>> 16) & 0xff, (size >>> 8) & 0xff, size & 0xff];
   if (!bytes.every((byte) => byte >= 0x20 && byte < 0x7f)) return undefined;
-  return String.fromCharCode(...bytes);
+  const self = peer === "server" ? "client" : "server";
+  return `its length header reads "${String.fromCharCode(...bytes)}", which looks like text: ` +
+    `does the ${peer} use another --framing? this ${self} uses length`;
 }
 
 /**
