@@ -415,22 +415,7 @@ export function completionPort(): CompletionPort {
  * ```
  */
 export function ntRead(handle: Deno.PointerValue, buffer: Uint8Array<ArrayBuffer>): IoRequest {
-  return {
-    handle,
-    keepAlive: buffer,
-    start: (io) =>
-      ntdllSymbols().NtReadFile(
-        handle,
-        null,
-        null,
-        io.overlapped,
-        io.overlapped,
-        buffer,
-        buffer.length,
-        io.offset,
-        null,
-      ),
-  };
+  return ntTransfer("NtReadFile", handle, buffer, buffer.length);
 }
 
 /**
@@ -447,11 +432,21 @@ export function ntWrite(
   buffer: Uint8Array<ArrayBuffer>,
   length = buffer.length,
 ): IoRequest {
+  return ntTransfer("NtWriteFile", handle, buffer, length);
+}
+
+// `length` bytes of `buffer` read or written by `call`, overlapped on the port.
+function ntTransfer(
+  call: "NtReadFile" | "NtWriteFile",
+  handle: Deno.PointerValue,
+  buffer: Uint8Array<ArrayBuffer>,
+  length: number,
+): IoRequest {
   return {
     handle,
     keepAlive: buffer,
     start: (io) =>
-      ntdllSymbols().NtWriteFile(
+      ntdllSymbols()[call](
         handle,
         null,
         null,

@@ -356,28 +356,22 @@ const NT_IO = [
   "pointer", // IoStatusBlock
 ] as const;
 
+// `NtReadFile` and `NtWriteFile` take the same arguments.
+const NT_TRANSFER = {
+  parameters: [
+    ...NT_IO,
+    "buffer", // Buffer
+    "u32", // Length
+    "pointer", // ByteOffset
+    "pointer", // Key
+  ],
+  result: "u32",
+} as const;
+
 const NTDLL = {
   RtlNtStatusToDosError: { parameters: ["u32" /* Status */], result: "u32" },
-  NtReadFile: {
-    parameters: [
-      ...NT_IO,
-      "buffer", // Buffer
-      "u32", // Length
-      "pointer", // ByteOffset
-      "pointer", // Key
-    ],
-    result: "u32",
-  },
-  NtWriteFile: {
-    parameters: [
-      ...NT_IO,
-      "buffer", // Buffer
-      "u32", // Length
-      "pointer", // ByteOffset
-      "pointer", // Key
-    ],
-    result: "u32",
-  },
+  NtReadFile: NT_TRANSFER,
+  NtWriteFile: NT_TRANSFER,
   NtFsControlFile: {
     parameters: [
       ...NT_IO,
