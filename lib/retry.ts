@@ -26,14 +26,14 @@ export interface RetryOptions {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { retryUntil } from "./retry.ts";
  * let calls = 0;
  * const value = await retryUntil(() => Promise.resolve(++calls < 3 ? undefined : calls), {
  *   timeout: 1000,
  *   timedOut: () => new Error("gave up"),
  * });
- * assert.equal(value, 3);
+ * assertEquals(value, 3);
  * ```
  */
 export async function retryUntil<T>(
