@@ -3,12 +3,12 @@
  *
  * Not `@std/async`'s `retry`: that one retries when the call throws, up to a number of attempts;
  * here an error ends the loop at once (a refused permission is no reason to wait), "not yet" is a
- * result, and the limit is a time, with an `AbortSignal`. Its `delay` does the waiting.
+ * result, and the limit is a time, with an `AbortSignal`. Nor its `delay` for the sleep below:
+ * `lib/` imports nothing outside itself, so that a program can import it by path or URL with no
+ * import map (`tests/readme_test.ts` does).
  *
  * @module
  */
-
-import { delay } from "@std/async/delay";
 
 /** First delay between attempts, doubled after each one up to {@linkcode RETRY_MAX_MS}. */
 export const RETRY_FIRST_MS = 10;
@@ -47,14 +47,28 @@ export async function retryUntil<T>(
   options: RetryOptions,
 ): Promise<T> {
   const deadline = Date.now() + options.timeout;
-  let wait = RETRY_FIRST_MS;
+  let delay = RETRY_FIRST_MS;
   for (;;) {
     options.signal?.throwIfAborted();
     const result = await attempt();
     if (result !== undefined) return result;
     const left = deadline - Date.now();
     if (left <= 0) throw options.timedOut();
-    await delay(Math.min(wait, left), { signal: options.signal });
-    wait = Math.min(wait * 2, RETRY_MAX_MS);
+    await sleep(Math.min(delay, left), options.signal);
+    delay = Math.min(delay * 2, RETRY_MAX_MS);
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }, ms);
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    signal?.addEventListener("abort", aborted, { once: true });
+  });
 }
