@@ -26,7 +26,7 @@ export interface Program<T> {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { runMain } from "./main.ts";
  * const status = await runMain({
  *   name: "demo",
@@ -34,7 +34,7 @@ export interface Program<T> {
  *   parse: () => "version" as const,
  *   run: () => Promise.resolve(0),
  * }, []);
- * assert.equal(status, 0);
+ * assertEquals(status, 0);
  * ```
  */
 export async function runMain<T>(program: Program<T>, args: string[]): Promise<number> {
