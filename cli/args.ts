@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseArgs as stdParseArgs } from "@std/cli/parse-args";
+import { parseArgs as stdParseArgs } from "jsr:@std/cli@1.0.32/parse-args";
 import {
   DEFAULT_MAX_FRAME,
   DEFAULT_NAME,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { bold, cyan, dim, green, red, yellow } from "@std/fmt/colors";
+import { bold, cyan, dim, green, red, yellow } from "jsr:@std/fmt@1.0.10/colors";
 
 /** The styles the CLIs use. */
 export type Style = "dim" | "green" | "red" | "yellow" | "cyan" | "bold";

@@ -22,6 +22,31 @@ Deno.test("jsr: deno.json pins every @std import exactly and writes no lockfile"
   assertEquals(config.publish.include, ["lib/", "README.md", "LICENSE"]);
 });
 
+Deno.test("jsr: the programs' own imports name their @std version in full, the one deno.json pins", async () => {
+  // `deno install` or `deno run` of client.ts/server.ts from a URL sees no deno.json: a bare
+  // `@std/...` there would not resolve. Tests and doc examples use the map.
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const files = ["server.ts", "client.ts"];
+  for (const dir of ["cli", "lib", "lib/unix", "lib/windows"]) {
+    for await (const entry of Deno.readDir(new URL(`${dir}/`, ROOT))) {
+      if (entry.isFile && entry.name.endsWith(".ts")) files.push(`${dir}/${entry.name}`);
+    }
+  }
+  let seen = 0;
+  for (const file of files) {
+    const code = await Deno.readTextFile(new URL(file, ROOT));
+    // Import lines outside comments (doc examples run with the map).
+    for (const [, specifier] of code.matchAll(/^import [^;]*? from "([^"]+)";/gms)) {
+      if (specifier.startsWith("@std/")) throw new Error(`${file} imports bare ${specifier}`);
+      const pinned = /^jsr:(@std\/[a-z-]+)@([^/]+)/.exec(specifier);
+      if (pinned === null) continue;
+      assertEquals(`jsr:${pinned[1]}@${pinned[2]}`, config.imports[pinned[1]], file);
+      seen++;
+    }
+  }
+  assertEquals(seen >= 2, true, "the CLI's @std imports were found");
+});
+
 Deno.test("jsr: scripts/deno.sh uses ../shared/jsr when it exists and JSR_URL is unset", {
   ignore: Deno.build.os === "windows",
 }, async () => {
