@@ -52,7 +52,7 @@ stdin is a terminal), and prints each reply.
 
 Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
-  --framing MODE         length | line | nul (default: length)
+  --framing MODE         length | line | nul | content-length (default: length)
   --max-frame BYTES      largest message sent or accepted, e.g. 65536 or 16MiB (default: 16MiB)
 ${SIZE_UNITS_HELP}
   --timeout SECS         wait this long for a server that is absent or busy, and with --no-reply

@@ -31,7 +31,7 @@ export const EXIT_BROKEN_PIPE = 141;
  */
 const FLAG_HINTS: [RegExp, string][] = [
   [/\(maxFrame\)/g, "(--max-frame)"],
-  [/\bframing "(length|line|nul)"/g, "--framing $1"],
+  [/\bframing "(length|line|nul|content-length)"/g, "--framing $1"],
   [/\bthe same framing\b/g, "the same --framing"],
   [/\ballowOthers\b/g, "--allow-others"],
   [/\bmaxClients\b/g, "--max-clients"],
