@@ -160,9 +160,10 @@ export class RpcPeer implements AsyncDisposable {
     signal?.throwIfAborted();
     if (this.#ended) throw this.#ended;
     await this.#pendingSlots.acquire();
-    if (this.#ended) {
+    if (this.#ended || signal?.aborted) {
       this.#pendingSlots.release();
-      throw this.#ended;
+      if (this.#ended) throw this.#ended;
+      throw new RpcError(REQUEST_CANCELLED, `${method}: cancelled (${String(signal!.reason)})`);
     }
     const id = ++this.#nextId;
     const settled = Promise.withResolvers<unknown>();
