@@ -33,6 +33,7 @@ import { runList, runPing } from "./cli/client_list.ts";
 import { displayPayload, reportError, secondsText } from "./cli/output.ts";
 import { discardReplies, Ledger, Output, readReplies, replyPrinter } from "./cli/client_replies.ts";
 import { runMain } from "./cli/main.ts";
+import { type CallArgs, callArgs, runCall } from "./cli/client_call.ts";
 
 const PROGRAM = "duct-client";
 /** The prompt of the original Win32 example, shown when stdin is a terminal. */
@@ -46,6 +47,7 @@ const DEFAULT_WINDOW = 1000;
 const HELP = `Usage: ${PROGRAM} [options] [MESSAGE...]
        ${PROGRAM} --list [--json]
        ${PROGRAM} --ping [--name NAME] [--timeout SECS] [--json]
+       ${PROGRAM} --call METHOD [PARAMS_JSON] | --notify METHOD [PARAMS_JSON] [options]
 
 Sends each MESSAGE to a duct server as one message, or else every line of stdin (prompting when
 stdin is a terminal), and prints each reply.
@@ -69,17 +71,24 @@ ${SIZE_UNITS_HELP}
                          while this many are (default: ${DEFAULT_WINDOW}, and at most 16MiB of them)
   --list                 list the endpoints reachable by plain name (Unix: live or stale)
   --ping                 connect to NAME and print how long it took (exit 2 if nobody answers)
-  --json                 print replies as JSON objects, one per line
+  --call METHOD          send one JSON-RPC 2.0 request (PARAMS_JSON: a JSON array or object;
+                         none: no params) and print its result as JSON; --timeout also bounds
+                         the wait for the reply (0: no bound). Any framing; a language server
+                         or vscode-jsonrpc peer needs --framing content-length
+  --notify METHOD        send one JSON-RPC 2.0 notification and exit 0 once it is written
+  --json                 print replies as JSON objects, one per line (--call: the whole
+                         response object, also for an error response)
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
 Exit status: 0 when every message was sent (and answered, unless --no-reply), also when the
 server then closed the connection first (a note says so); 2 if no server listens on NAME within
 --timeout; 3 if the connection closed before every message was answered (with --reconnect: no
-server came back within --timeout, the error says how many were never answered); 64 for a wrong
-command line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat does; 1 for
-any other error, such as a message the framing cannot carry (positional messages are all
-checked before any is sent).`;
+server came back within --timeout, the error says how many were never answered; with --call:
+before the reply); 4 when --call got an error response ("METHOD failed: MESSAGE (code N)" on
+stderr); 64 for a wrong command line; 130 after Ctrl+C; 141 when stdout was closed (| head),
+quietly, as cat does; 1 for any other error, such as a message the framing cannot carry
+(positional messages are all checked before any is sent) or no reply to --call within --timeout.`;
 
 interface ClientOptions extends EndpointArgs {
   timeout: number;
@@ -89,6 +98,7 @@ interface ClientOptions extends EndpointArgs {
   reconnect: boolean;
   window: number;
   command?: "list" | "ping";
+  rpc?: CallArgs;
 }
 
 function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
@@ -101,6 +111,8 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     window: { type: "string" },
     list: { type: "boolean" },
     ping: { type: "boolean" },
+    call: { type: "string" },
+    notify: { type: "string" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean", short: "V" },
   }, { positionals: true });
@@ -108,6 +120,7 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
   if (values.version) return "version";
   checkCombinations(values, positionals);
   return {
+    rpc: callArgs(values, positionals),
     ...endpointArgs(values),
     timeout: values.timeout === undefined
       ? DEFAULT_CONNECT_TIMEOUT
@@ -206,6 +219,7 @@ function invalidMessage(messages: Uint8Array[], options: ClientOptions): string 
 async function run(options: ClientOptions): Promise<number> {
   if (options.command === "list") return await runList({ program: PROGRAM, json: options.json });
   if (options.command === "ping") return await runPing({ ...options, program: PROGRAM });
+  if (options.rpc) return await runCall({ ...options, call: options.rpc, program: PROGRAM });
   const messages = options.messages.map((message) => encoder.encode(message));
   const invalid = invalidMessage(messages, options);
   if (invalid !== undefined) return reportError(PROGRAM, invalid, EXIT_FAILURE);

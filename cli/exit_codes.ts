@@ -15,6 +15,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_UNAVAILABLE = 2;
 /** The connection dropped before every message was confirmed (client). */
 export const EXIT_UNCONFIRMED = 3;
+/** The server answered `--call` with a JSON-RPC error response (client). */
+export const EXIT_RPC_ERROR = 4;
 /** The command line is wrong (sysexits' EX_USAGE). */
 export const EXIT_USAGE = 64;
 /** Stopped by Ctrl+C: 128 + SIGINT, what a shell reports for a process SIGINT ended. */
