@@ -9,7 +9,6 @@
 import type { Connection } from "./connection.ts";
 import { ConnectionClosedError, DuctError, ProtocolError } from "./errors.ts";
 import {
-  INTERNAL_ERROR,
   INVALID_REQUEST,
   METHOD_NOT_FOUND,
   PARSE_ERROR,
@@ -17,7 +16,17 @@ import {
   RpcError,
   rpcErrorFrom,
 } from "./rpc_errors.ts";
-import { classify, type Id, idKey, type Incoming, Slots } from "./rpc_message.ts";
+import {
+  asDuct,
+  asRpcError,
+  classify,
+  failure,
+  type Id,
+  idKey,
+  type Incoming,
+  message,
+  Slots,
+} from "./rpc_message.ts";
 
 /** Default most outgoing requests awaiting their response at once. */
 export const DEFAULT_MAX_PENDING = 1024;
@@ -404,27 +413,6 @@ function serialize(response: Response): string {
 }
 
 const decoder = new TextDecoder();
-
-function message(id: number, method: string, params: unknown): Record<string, unknown> {
-  const request: Record<string, unknown> = { jsonrpc: "2.0", id, method };
-  if (params !== undefined) request.params = params;
-  return request;
-}
-
-function failure(id: Id, error: RpcError): Response {
-  return { jsonrpc: "2.0", id, error: error.toJSON() };
-}
-
-function asRpcError(error: unknown): RpcError {
-  if (error instanceof RpcError) return error;
-  return new RpcError(INTERNAL_ERROR, error instanceof Error ? error.message : String(error));
-}
-
-function asDuct(error: unknown, action: string): DuctError {
-  if (error instanceof DuctError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new DuctError(`${action}: ${detail}`, { cause: error });
-}
 
 function positive(option: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

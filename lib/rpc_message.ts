@@ -6,6 +6,9 @@
  * @module
  */
 
+import { DuctError } from "./errors.ts";
+import { INTERNAL_ERROR, RpcError } from "./rpc_errors.ts";
+
 /** A request id: the spec allows a string, a number or `null`. */
 export type Id = string | number | null;
 
@@ -142,4 +145,27 @@ export class Slots {
     this.#waiters = [];
     this.#head = 0;
   }
+}
+
+// Helpers of `RpcPeer`: a request, an error response, errors as RPC or duct errors.
+
+export function message(id: number, method: string, params: unknown): Record<string, unknown> {
+  const request: Record<string, unknown> = { jsonrpc: "2.0", id, method };
+  if (params !== undefined) request.params = params;
+  return request;
+}
+
+export function failure(id: Id, error: RpcError): Record<string, unknown> {
+  return { jsonrpc: "2.0", id, error: error.toJSON() };
+}
+
+export function asRpcError(error: unknown): RpcError {
+  if (error instanceof RpcError) return error;
+  return new RpcError(INTERNAL_ERROR, error instanceof Error ? error.message : String(error));
+}
+
+export function asDuct(error: unknown, action: string): DuctError {
+  if (error instanceof DuctError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new DuctError(`${action}: ${detail}`, { cause: error });
 }
