@@ -42,6 +42,7 @@ import {
 } from "./cli/client_replies.ts";
 import { watchStalls } from "./lib/stall_watch.ts";
 import { runMain } from "./cli/main.ts";
+import { type CallArgs, callArgs, runCall } from "./cli/client_call.ts";
 
 const PROGRAM = "duct-client";
 /** The prompt of the original Win32 example, shown when stdin is a terminal. */
@@ -57,6 +58,7 @@ const DEFAULT_REPLY_TIMEOUT = 30_000;
 const HELP = `Usage: ${PROGRAM} [options] [MESSAGE...]
        ${PROGRAM} --list [--json]
        ${PROGRAM} --ping [--name NAME] [--timeout SECS] [--json]
+       ${PROGRAM} --call METHOD [PARAMS_JSON] | --notify METHOD [PARAMS_JSON] [options]
 
 Sends each MESSAGE to a duct server as one message, or else stdin (every line by default,
 prompting when stdin is a terminal), and prints each reply: on a terminal as "server: TEXT"
@@ -65,7 +67,7 @@ reply's payload whole and as it is, then a newline, as nc and socat pass data on
 
 Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
-  --framing MODE         length | line | nul (default: length)
+  --framing MODE         length | line | nul | content-length (default: length)
   --max-frame BYTES      largest message sent or accepted, e.g. 65536 or 16MiB (default: 16MiB)
 ${SIZE_UNITS_HELP}
   --timeout SECS         wait this long for a server that is absent or busy, and with --no-reply
@@ -86,8 +88,14 @@ ${SIZE_UNITS_HELP}
                          while this many are (default: ${DEFAULT_WINDOW}, and at most 16MiB of them)
   --list                 list the endpoints reachable by plain name (Unix: live or stale)
   --ping                 connect to NAME and print how long it took (exit 2 if nobody answers)
+  --call METHOD          send one JSON-RPC 2.0 request (PARAMS_JSON: a JSON array or object;
+                         none: no params) and print its result as JSON; --timeout also bounds
+                         the wait for the reply (0: no bound). Any framing; a language server
+                         or vscode-jsonrpc peer needs --framing content-length
+  --notify METHOD        send one JSON-RPC 2.0 notification and exit 0 once it is written
   --json                 print replies as JSON objects, one per line (with --reconnect, also the
-                         messages never confirmed, after a failure or Ctrl+C)
+                         messages never confirmed, after a failure or Ctrl+C; --call: the whole
+                         response object, also for an error response)
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
@@ -95,11 +103,13 @@ Exit status: 0 when every message was sent (and answered, unless --no-reply), al
 server closed the connection after answering every message typed at the prompt (a note says
 so); 2 if no server listens on NAME within --timeout; 3 if a message was not answered: the
 connection closed first, or no reply came within --reply-timeout (with --reconnect: no server
-came back within --timeout; the error says how many were never answered); 5 if the server
-closed the connection before all of piped input was sent, though it answered every message
-sent; 64 for a wrong command line; 130 after Ctrl+C (saying how many were not answered); 141
-when stdout was closed (| head), quietly, as cat does; 1 for any other error, such as a message
-the framing cannot carry (positional messages are all checked before any is sent).`;
+came back within --timeout; the error says how many were never answered; with --call: the
+connection closed before the reply); 4 when --call got an error response ("METHOD failed:
+MESSAGE (code N)" on stderr); 5 if the server closed the connection before all of piped input
+was sent, though it answered every message sent; 64 for a wrong command line; 130 after Ctrl+C
+(saying how many were not answered); 141 when stdout was closed (| head), quietly, as cat does;
+1 for any other error, such as a message the framing cannot carry (positional messages are all
+checked before any is sent) or no reply to --call within --timeout.`;
 
 interface ClientOptions extends EndpointArgs {
   timeout: number;
@@ -111,6 +121,7 @@ interface ClientOptions extends EndpointArgs {
   reconnect: boolean;
   window: number;
   command?: "list" | "ping";
+  rpc?: CallArgs;
 }
 
 function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
@@ -125,6 +136,8 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     window: { type: "string" },
     list: { type: "boolean" },
     ping: { type: "boolean" },
+    call: { type: "string" },
+    notify: { type: "string" },
     help: { type: "boolean", short: "h" },
     version: { type: "boolean", short: "V" },
   }, { positionals: true });
@@ -132,6 +145,7 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
   if (values.version) return "version";
   checkCombinations(values, positionals);
   return {
+    rpc: callArgs(values, positionals),
     ...endpointArgs(values),
     timeout: values.timeout === undefined
       ? DEFAULT_CONNECT_TIMEOUT
@@ -248,6 +262,7 @@ function invalidMessage(messages: Uint8Array[], options: ClientOptions): string 
 async function run(options: ClientOptions): Promise<number> {
   if (options.command === "list") return await runList({ program: PROGRAM, json: options.json });
   if (options.command === "ping") return await runPing({ ...options, program: PROGRAM });
+  if (options.rpc) return await runCall({ ...options, call: options.rpc, program: PROGRAM });
   const messages = options.messages.map((message) => encoder.encode(message));
   const invalid = invalidMessage(messages, options);
   if (invalid !== undefined) return reportError(PROGRAM, invalid, EXIT_FAILURE);

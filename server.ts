@@ -43,7 +43,7 @@ it receives and answers it.
 
 Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
-  --framing MODE         length | line | nul (default: length)
+  --framing MODE         length | line | nul | content-length (default: length)
   --max-frame BYTES      largest message accepted, e.g. 65536 or 16MiB (default: 16MiB)
 ${SIZE_UNITS_HELP}
   --reply MODE           ack: answer "${ACK}" after printing;

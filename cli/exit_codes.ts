@@ -15,6 +15,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_UNAVAILABLE = 2;
 /** The connection dropped before every message was confirmed (client). */
 export const EXIT_UNCONFIRMED = 3;
+/** The server answered `--call` with a JSON-RPC error response (client). */
+export const EXIT_RPC_ERROR = 4;
 /**
  * The server closed the connection before the client had sent all of its input, though every
  * message sent was answered (client): a crashed server must not look like success.
@@ -36,7 +38,7 @@ export const EXIT_BROKEN_PIPE = 141;
  */
 const FLAG_HINTS: [RegExp, string][] = [
   [/\(maxFrame\)/g, "(--max-frame)"],
-  [/\bframing "(length|line|nul)"/g, "--framing $1"],
+  [/\bframing "(length|line|nul|content-length)"/g, "--framing $1"],
   [/\bthe same framing\b/g, "the same --framing"],
   [/\ballowOthers\b/g, "--allow-others"],
   [/\(replyTimeout\)/g, "(--reply-timeout)"],

@@ -165,7 +165,7 @@ function connectionOptions(options: ResolvedOptions, transport: Transport): Conn
     framing,
     maxFrame,
     highWaterMark,
-    writePerFrame: transport.messageMode && framing !== "length",
+    writePerFrame: transport.messageMode && (framing === "line" || framing === "nul"),
     keepOpenAfterError,
   };
 }

@@ -146,6 +146,7 @@ export class Connection implements AsyncDisposable {
     if (refused !== undefined) return Promise.reject(refused);
     if (options.writePerFrame) return writer.whole(concat(frameParts(payload, options.framing)));
     if (options.framing === "length") return writer.lengthFrame(payload);
+    if (options.framing === "content-length") return writer.contentLengthFrame(payload);
     return writer.delimitedFrame(payload, delimiterOf(options.framing));
   }
 
@@ -346,7 +347,7 @@ export class Connection implements AsyncDisposable {
         ? reusable.subarray(0, HEADER_BYTES)
         : reusable;
     }
-    this.#afterDirect = direct;
+    this.#afterDirect = direct && this.#options.framing === "length";
     let count: number | null;
     try {
       count = await this.#conn.read(buffer);
@@ -374,7 +375,8 @@ export class Connection implements AsyncDisposable {
   }
 
   #unterminatedAtReset(error: unknown): boolean {
-    return error instanceof Deno.errors.ConnectionReset && this.#options.framing !== "length" &&
+    const delimited = this.#options.framing === "line" || this.#options.framing === "nul";
+    return error instanceof Deno.errors.ConnectionReset && delimited &&
       this.#decoder.buffered > 0;
   }
 }

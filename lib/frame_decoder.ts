@@ -9,6 +9,8 @@
 import { FrameTooLargeError, ProtocolError } from "./errors.ts";
 import { DEFAULT_MAX_FRAME, delimiterOf, type Framing, type FramingOptions } from "./framing.ts";
 import { HEADER_BYTES, readLengthHeader } from "./length_header.ts";
+import { findHeaderEnd, MAX_CONTENT_LENGTH_HEADER as MAX_HEADER } from "./content_length.ts";
+import { parseContentLengthHeader } from "./content_length.ts";
 
 /**
  * Frames up to this size are copied into a shared block (see `#take`) instead of each getting a
@@ -40,6 +42,7 @@ const CR = 0x0d;
 export class FrameDecoder {
   readonly #framing: Framing;
   readonly #maxFrame: number;
+  // The delimiter byte, or -1 for the framings that announce sizes (`length`, `content-length`).
   readonly #delimiter: number;
   // Unconsumed input: `#chunks[0]` starting at `#offset`, then whole later chunks.
   #chunks: Uint8Array[] = [];
@@ -67,7 +70,7 @@ export class FrameDecoder {
   constructor(options: FramingOptions = {}) {
     this.#framing = options.framing ?? "length";
     this.#maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
-    this.#delimiter = delimiterOf(this.#framing);
+    this.#delimiter = isSized(this.#framing) ? -1 : delimiterOf(this.#framing);
     this.#smallLimit = Math.min(SMALL_FRAME, this.#maxFrame);
   }
 
@@ -99,7 +102,7 @@ export class FrameDecoder {
    * that fits is copied there and returned as a view of `into`; a larger one gets its own buffer.
    */
   next(into?: Uint8Array): Uint8Array | undefined {
-    return this.#framing === "length" ? this.#nextLength(into) : this.#nextDelimited(into);
+    return this.#delimiter < 0 ? this.#nextLength(into) : this.#nextDelimited(into);
   }
 
   /**
@@ -109,10 +112,12 @@ export class FrameDecoder {
   end(): Uint8Array | undefined {
     // A length frame whose header arrived but none of its payload is cut off too.
     if (this.#buffered === 0 && this.#want < 0) return undefined;
-    if (this.#framing === "length") {
-      const what = this.#want < 0
+    if (this.#delimiter < 0) {
+      const what = this.#want >= 0
+        ? `a frame (${this.#buffered} of ${this.#want} bytes)`
+        : this.#framing === "length"
         ? `a length header (${this.#buffered} of ${HEADER_BYTES} bytes)`
-        : `a frame (${this.#buffered} of ${this.#want} bytes)`;
+        : `a Content-Length header (${this.#buffered} bytes without its blank line)`;
       throw new ProtocolError(`connection closed in the middle of ${what}`);
     }
     const rest = this.#take(this.#buffered);
@@ -122,11 +127,13 @@ export class FrameDecoder {
   }
 
   #nextLength(into: Uint8Array | undefined): Uint8Array | undefined {
-    if (this.#want < 0 && into === undefined) {
+    if (this.#want < 0 && into === undefined && this.#framing === "length") {
       const frame = this.#nextSmall();
       if (frame !== undefined) return frame;
     }
-    if (this.#want < 0) {
+    if (this.#want < 0 && this.#framing === "content-length") {
+      if (!this.#readContentLengthHeader()) return undefined;
+    } else if (this.#want < 0) {
       if (this.#buffered < HEADER_BYTES) return undefined;
       // Read in place when the header lies in one chunk (nearly always): no view per frame.
       const first = this.#chunks[0];
@@ -149,6 +156,29 @@ export class FrameDecoder {
     const frame = this.#take(this.#want, into);
     this.#want = -1;
     return frame;
+  }
+
+  // Consumes a whole `content-length` header section and sets `#want`; false while its blank line
+  // has not arrived. `#scanBase` is how far earlier calls searched, so a header trickling in is
+  // searched once; more than MAX_HEADER bytes without the blank line is refused.
+  #readContentLengthHeader(): boolean {
+    if (this.#buffered === 0) return false;
+    const view = this.#peek(Math.min(this.#buffered, MAX_HEADER));
+    const end = findHeaderEnd(view, Math.max(0, this.#scanBase - 3));
+    if (end < 0) {
+      if (view.length >= MAX_HEADER) {
+        throw new ProtocolError(
+          `content-length framing: no blank line ends the header within ` +
+            `${MAX_HEADER} bytes (is the peer using another framing?)`,
+        );
+      }
+      this.#scanBase = view.length;
+      return false;
+    }
+    this.#want = parseContentLengthHeader(view.subarray(0, end), this.#maxFrame);
+    this.#scanBase = 0;
+    this.#skip(end + 4);
+    return true;
   }
 
   // The common case of a pipelined exchange: a small frame lying whole in the first chunk, returned
@@ -292,7 +322,7 @@ export class FrameDecoder {
    */
   directTarget(minimum: number, into?: Uint8Array): Uint8Array | undefined {
     if (this.#direct === undefined) {
-      if (this.#framing !== "length" || this.#want < minimum) return undefined;
+      if (this.#delimiter >= 0 || this.#want < minimum) return undefined;
       if (this.#buffered >= this.#want) return undefined;
       // The caller's buffer costs nothing more to fill: no need to wait for the first eighth.
       const fits = into !== undefined && this.#want <= into.length;
@@ -340,6 +370,10 @@ export class FrameDecoder {
       this.#offset = 0;
     }
   }
+}
+
+function isSized(framing: Framing): boolean {
+  return framing === "length" || framing === "content-length";
 }
 
 function stripCr(frame: Uint8Array): Uint8Array {

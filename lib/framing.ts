@@ -1,6 +1,7 @@
 /**
  * Wire framing shared by every transport: `length` (4-byte big-endian length prefix), `line`
- * (terminated by `\n`, a trailing `\r` dropped) and `nul` (terminated by `\0`). The encoding
+ * (terminated by `\n`, a trailing `\r` dropped), `nul` (terminated by `\0`) and `content-length`
+ * (the LSP base protocol's `Content-Length: N\r\n\r\n` header). The encoding
  * side and the checks of a payload are here; the decoder is in `frame_decoder.ts`.
  *
  * @module
@@ -8,12 +9,13 @@
 
 import { type DuctError, FrameTooLargeError, InvalidFrameError } from "./errors.ts";
 import { HEADER_BYTES, writeLengthHeader } from "./length_header.ts";
+import { contentLengthHeaderBytes, writeContentLengthHeader } from "./content_length.ts";
 
-/** The three ways frames are delimited on the wire. */
-export type Framing = "length" | "line" | "nul";
+/** The ways frames are delimited on the wire. */
+export type Framing = "length" | "line" | "nul" | "content-length";
 
 /** Every framing, in the order the CLI lists them. */
-export const FRAMINGS: readonly Framing[] = ["length", "line", "nul"];
+export const FRAMINGS: readonly Framing[] = ["length", "line", "nul", "content-length"];
 
 /** Default largest frame payload: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
@@ -33,7 +35,10 @@ export interface FramingOptions {
   maxFrame?: number;
 }
 
-/** The byte that ends a frame of a delimited framing: `\n` for `line`, NUL for `nul`. */
+/**
+ * The byte that ends a frame of a delimited framing: `\n` for `line`, NUL for `nul` (and `\n`,
+ * unused, for the framings that announce sizes).
+ */
 export function delimiterOf(framing: Framing): number {
   return framing === "nul" ? NUL : LF;
 }
@@ -78,6 +83,11 @@ export function frameParts(payload: Uint8Array, framing: Framing): Uint8Array[] 
     writeLengthHeader(header, 0, payload.length);
     return [header, payload];
   }
+  if (framing === "content-length") {
+    const header = new Uint8Array(contentLengthHeaderBytes(payload.length));
+    writeContentLengthHeader(header, 0, payload.length);
+    return [header, payload];
+  }
   return [payload, Uint8Array.of(delimiterOf(framing))];
 }
 
@@ -111,7 +121,7 @@ function refusalOf(payload: Uint8Array, options: Required<FramingOptions>): Duct
     return new FrameTooLargeError(payload.length, options.maxFrame);
   }
   const framing = options.framing;
-  if (framing === "length") return undefined;
+  if (framing === "length" || framing === "content-length") return undefined;
   if (payload.includes(delimiterOf(framing))) {
     const what = framing === "nul" ? "a NUL byte" : "a newline";
     return new InvalidFrameError(

@@ -106,6 +106,29 @@ export {
   MAX_LENGTH_HEADER,
   payloadError,
 } from "./framing.ts";
+export { MAX_CONTENT_LENGTH_HEADER } from "./content_length.ts";
+export {
+  DEFAULT_MAX_CONCURRENT,
+  DEFAULT_MAX_PENDING,
+  type NotificationHandler,
+  type RequestContext,
+  type RequestHandler,
+  type RequestOptions,
+  RpcPeer,
+  type RpcPeerOptions,
+} from "./rpc.ts";
+export {
+  INTERNAL_ERROR,
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  METHOD_NOT_FOUND,
+  PARSE_ERROR,
+  REQUEST_CANCELLED,
+  RpcError,
+  type RpcErrorOptions,
+} from "./rpc_errors.ts";
+export type { Id } from "./rpc_message.ts";
+export { serve, type ServeOptions } from "./rpc_serve.ts";
 export type {
   ByteConn,
   ByteListener,

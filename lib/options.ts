@@ -68,7 +68,7 @@ export function resolveOptions(options: Record<string, unknown> = {}): ResolvedO
  * try {
  *   checkOptions({ framing: "xml" });
  * } catch (error) {
- *   console.log((error as Error).message); // framing must be "length", "line" or "nul", not "xml"
+ *   console.log((error as Error).message); // framing must be "length", "line", "nul" or "content-length", not "xml"
  * }
  * ```
  */

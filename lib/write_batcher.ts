@@ -6,6 +6,7 @@
  */
 
 import { HEADER_BYTES, writeLengthHeader } from "./length_header.ts";
+import { contentLengthHeaderBytes, writeContentLengthHeader } from "./content_length.ts";
 import type { ByteConn } from "./transport.ts";
 
 /** Small frames are copied back to back into buffers of this size, each written at once. */
@@ -140,6 +141,24 @@ export class WriteBatcher {
     return this.#queued(batch, false);
   }
 
+  /** Queues a `content-length` frame: its header, written in place, then `payload`. */
+  contentLengthFrame(payload: Uint8Array): Promise<void> {
+    const batch = this.#batch ??= newBatch();
+    const size = payload.length;
+    const header = contentLengthHeaderBytes(size);
+    this.#pendingBytes += header + size;
+    if (size >= COPY_LIMIT) {
+      const run = this.#reserve(batch, header);
+      batch.runUsed += writeContentLengthHeader(run, batch.runUsed, size);
+      return this.#queued(batch, this.#append(batch, payload));
+    }
+    const run = this.#reserve(batch, header + size);
+    const at = batch.runUsed + writeContentLengthHeader(run, batch.runUsed, size);
+    run.set(payload, at);
+    batch.runUsed = at + size;
+    return this.#queued(batch, false);
+  }
+
   /** Queues a `line` or `nul` frame: `payload`, then its `delimiter` byte written in place. */
   delimitedFrame(payload: Uint8Array, delimiter: number): Promise<void> {
     const batch = this.#batch ??= newBatch();
@@ -216,7 +235,7 @@ export class WriteBatcher {
     return false;
   }
 
-  // The batch's run, with room for `size` more bytes (`size` < COPY_LIMIT + HEADER_BYTES ≤ RUN_SIZE).
+  // The batch's run, with room for `size` more bytes (`size` < COPY_LIMIT + a header ≤ RUN_SIZE).
   #reserve(batch: Batch, size: number): Uint8Array {
     if (batch.run !== undefined && batch.runUsed + size <= batch.run.length) return batch.run;
     closeRun(batch);

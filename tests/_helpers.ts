@@ -243,6 +243,13 @@ export function encodeAll(
   return concat(payloads.flatMap((payload) => encodeFrame(payload, { framing, maxFrame })));
 }
 
+/** Bytes a frame of `size` payload bytes takes on the wire beyond its payload, in `framing`. */
+export function frameOverhead(framing: Framing, size: number): number {
+  if (framing === "length") return 4;
+  if (framing === "content-length") return `Content-Length: ${size}\r\n\r\n`.length;
+  return 1;
+}
+
 /** The delimiter byte of a delimiter framing: NUL for `nul`, `\n` otherwise. */
 export function delimiterOf(framing: Framing): number {
   return framing === "nul" ? 0 : 0x0a;

@@ -41,7 +41,10 @@ Deno.test("client: --help and --version", async () => {
 Deno.test("client: a wrong command line exits 64 with one line on stderr", async () => {
   const cases: [string[], string][] = [
     [["--bogus", "hi"], "--bogus"],
-    [["--framing", "csv", "hi"], '--framing must be one of length, line, nul, not "csv"'],
+    [
+      ["--framing", "csv", "hi"],
+      '--framing must be one of length, line, nul, content-length, not "csv"',
+    ],
     [["--timeout", "soon", "hi"], '--timeout takes a number of seconds, not "soon"'],
     [["--timeout=-1", "hi"], '--timeout must be 0 or more seconds, not "-1"'],
     [["--timeout", "-1", "hi"], '--timeout must be 0 or more seconds, not "-1"'],
@@ -145,7 +148,7 @@ Deno.test("client: --no-reply sends to a server that never answers", async () =>
 });
 
 Deno.test("client: each --framing end to end", async (t) => {
-  for (const framing of ["length", "line", "nul"]) {
+  for (const framing of ["length", "line", "nul", "content-length"]) {
     await t.step(framing, async () => {
       await using server = await Server.start(["--framing", framing, "--reply", "echo"]);
       const args = ["--name", server.name, "--framing", framing, "--json"];

@@ -143,6 +143,11 @@ for (const framing of FRAMINGS) {
           garbage.set([0, 0, 0, random.int(0, 36)], i);
         }
       }
+      if (framing === "content-length" && random.next() < 0.5) {
+        for (let i = 0; i + 30 <= garbage.length; i += 60) {
+          garbage.set(new TextEncoder().encode(`Content-Length: ${random.int(0, 36)}\r\n\r\n`), i);
+        }
+      }
       const decoder = new FrameDecoder({ framing, maxFrame });
       let pushed = 0;
       let frames = 0;

@@ -8,7 +8,7 @@
 import { concat, DEFAULT_MAX_FRAME, encodeFrame, FRAMINGS } from "../lib/framing.ts";
 import { FrameTooLargeError, InvalidFrameError } from "../lib/errors.ts";
 import { assertEquals, assertStrictEquals, assertStringIncludes, assertThrows } from "./_assert.ts";
-import { bytes } from "./_helpers.ts";
+import { bytes, frameOverhead } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // encodeFrame
@@ -42,7 +42,7 @@ Deno.test("encodeFrame accepts exactly maxFrame and rejects maxFrame + 1, in eve
   for (const framing of FRAMINGS) {
     const max = 10;
     const ok = encodeFrame(new Uint8Array(max).fill(65), { framing, maxFrame: max });
-    assertEquals(concat(ok).length, max + (framing === "length" ? 4 : 1), framing);
+    assertEquals(concat(ok).length, max + frameOverhead(framing, max), framing);
     const error = assertThrows(
       () => encodeFrame(new Uint8Array(max + 1).fill(65), { framing, maxFrame: max }),
       FrameTooLargeError,
@@ -68,8 +68,8 @@ Deno.test("concat joins parts and returns a single part as is", () => {
   assertEquals(concat([]), new Uint8Array(0));
 });
 
-Deno.test("FRAMINGS lists the three framings", () => {
-  assertEquals([...FRAMINGS], ["length", "line", "nul"]);
+Deno.test("FRAMINGS lists the four framings", () => {
+  assertEquals([...FRAMINGS], ["length", "line", "nul", "content-length"]);
   assertStringIncludes(new FrameTooLargeError(2, 1).message, "2 bytes");
 });
 

@@ -16,7 +16,11 @@ import { memoryPair } from "./_helpers.ts";
 
 // Each bad value, the error class and the option's name the message must hold.
 const BAD: [Record<string, unknown>, typeof RangeError | typeof TypeError, string][] = [
-  [{ framing: "xml" }, RangeError, 'framing must be "length", "line" or "nul", not "xml"'],
+  [
+    { framing: "xml" },
+    RangeError,
+    'framing must be "length", "line", "nul" or "content-length", not "xml"',
+  ],
   [{ framing: 1 }, TypeError, "framing must be"],
   [{ maxFrame: -1 }, RangeError, "maxFrame must be a whole number of bytes from 0 to 4294967295"],
   [{ maxFrame: 1.5 }, RangeError, "maxFrame must be a whole number of bytes"],

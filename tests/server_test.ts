@@ -52,7 +52,7 @@ Deno.test("server: --help and --version", async () => {
 Deno.test("server: a wrong command line exits 64 with one line on stderr", async () => {
   const cases: [string[], string][] = [
     [["--bogus"], "--bogus"],
-    [["--framing", "xml"], '--framing must be one of length, line, nul, not "xml"'],
+    [["--framing", "xml"], '--framing must be one of length, line, nul, content-length, not "xml"'],
     [["--reply", "maybe"], '--reply must be one of ack, echo, none, not "maybe"'],
     [["--max-frame", "lots"], "--max-frame"],
     // An ack larger than the limit could never be sent (nor accepted by a like-minded client).

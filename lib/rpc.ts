@@ -1,0 +1,423 @@
+/**
+ * {@linkcode RpcPeer}: a symmetric JSON-RPC 2.0 endpoint over one {@linkcode Connection}, as LSP
+ * and vscode-jsonrpc use it (either side calls the other; `$/cancelRequest` cancels). The shapes
+ * of messages are checked in `rpc_message.ts`; `serve` is in `rpc_serve.ts`.
+ *
+ * @module
+ */
+
+import type { Connection } from "./connection.ts";
+import { ConnectionClosedError, DuctError, ProtocolError } from "./errors.ts";
+import {
+  INVALID_REQUEST,
+  METHOD_NOT_FOUND,
+  PARSE_ERROR,
+  REQUEST_CANCELLED,
+  RpcError,
+  rpcErrorFrom,
+} from "./rpc_errors.ts";
+import {
+  asDuct,
+  asRpcError,
+  classify,
+  failure,
+  type Id,
+  idKey,
+  type Incoming,
+  message,
+  Slots,
+} from "./rpc_message.ts";
+
+/** Default most outgoing requests awaiting their response at once. */
+export const DEFAULT_MAX_PENDING = 1024;
+/** Default most handlers running at once on one connection. */
+export const DEFAULT_MAX_CONCURRENT = 128;
+/** Cancelled ids remembered, so that their late responses are not reported as unknown. */
+const CANCELLED_MEMORY = 4096;
+const CANCEL_METHOD = "$/cancelRequest";
+
+/** What a request handler is given besides the params. */
+export interface RequestContext {
+  /** Aborted when the peer cancels the request or the connection closes. */
+  signal: AbortSignal;
+  /** The request's id, as the peer chose it. */
+  id: Id;
+  /** The method called. */
+  method: string;
+  /** The peer the request came from (to call it back, as LSP servers do). */
+  peer: RpcPeer;
+}
+
+/** Answers a request: the value it returns (or resolves to) is the result. */
+export type RequestHandler = (params: unknown, context: RequestContext) => unknown;
+/** Handles a notification; what it returns is ignored, what it throws goes to `onError`. */
+export type NotificationHandler = (params: unknown, peer: RpcPeer) => unknown;
+
+/** Options of {@linkcode RpcPeer}. */
+export interface RpcPeerOptions {
+  /** Most outgoing requests awaiting a response; `request` waits beyond it. Default 1024. */
+  maxPending?: number;
+  /**
+   * Most request and notification handlers running at once; the next message is then left
+   * unread on the connection until one finishes, so a flood is backpressure. Default 128.
+   */
+  maxConcurrent?: number;
+  /**
+   * Called with what cannot be thrown at a caller: a response to an id this peer never issued,
+   * an error response with `id: null` (the peer could not parse something), a notification
+   * handler's error, a reply that could not be sent, the connection's own failure. Default: none.
+   */
+  onError?: (error: DuctError) => void;
+  /** Answers requests for methods without a handler. Default: error -32601. */
+  fallback?: (method: string, params: unknown, context: RequestContext) => unknown;
+}
+
+/** Options of {@linkcode RpcPeer.request}. */
+export interface RequestOptions {
+  /** Aborting it rejects the request at once and sends `$/cancelRequest` to the peer. */
+  signal?: AbortSignal;
+  /** Milliseconds to wait for the response; then as if `signal` were aborted. */
+  timeout?: number;
+}
+
+interface Pending {
+  method: string;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * A JSON-RPC 2.0 endpoint over one connection: it calls the peer (`request`, `notify`) and
+ * answers it (`handle`, `onNotification`), with many requests in flight both ways. It starts
+ * reading at once: register handlers before the first `await`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { connect, listen, RpcPeer } from "./mod.ts";
+ * const name = `rpc-doc-${crypto.randomUUID()}`;
+ * await using listener = await listen({ name, framing: "content-length" });
+ * listener.accept().then((conn) =>
+ *   new RpcPeer(conn!).handle("add", (params) => (params as number[])[0] + (params as number[])[1])
+ * );
+ * await using client = new RpcPeer(await connect({ name, framing: "content-length" }));
+ * assert.equal(await client.request("add", [2, 3]), 5);
+ * ```
+ */
+export class RpcPeer implements AsyncDisposable {
+  readonly #conn: Connection;
+  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #notifications = new Map<string, NotificationHandler>();
+  readonly #pending = new Map<number, Pending>();
+  readonly #running = new Map<string, AbortController>();
+  readonly #cancelled = new Set<number>();
+  readonly #pendingSlots: Slots;
+  readonly #handlerSlots: Slots;
+  readonly #onError: (error: DuctError) => void;
+  readonly #fallback: RpcPeerOptions["fallback"];
+  readonly #closed = Promise.withResolvers<void>();
+  #nextId = 0;
+  #ended: ConnectionClosedError | undefined;
+
+  /** Speaks JSON-RPC over `conn` (any framing); see {@linkcode RpcPeerOptions}. */
+  constructor(conn: Connection, options: RpcPeerOptions = {}) {
+    this.#conn = conn;
+    this.#pendingSlots = new Slots(positive("maxPending", options.maxPending, DEFAULT_MAX_PENDING));
+    this.#handlerSlots = new Slots(
+      positive("maxConcurrent", options.maxConcurrent, DEFAULT_MAX_CONCURRENT),
+    );
+    this.#onError = options.onError ?? (() => {});
+    this.#fallback = options.fallback;
+    this.#read();
+  }
+
+  /** Settles once the connection is closed, by either side or by a failure. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /** The connection the peer speaks over. */
+  get connection(): Connection {
+    return this.#conn;
+  }
+
+  /**
+   * Answers requests for `method` with `handler` (sync or async). A thrown {@linkcode RpcError}
+   * is answered with its code; anything else as -32603 with the error's message, no stack.
+   */
+  handle(method: string, handler: RequestHandler): this {
+    this.#handlers.set(method, handler);
+    return this;
+  }
+
+  /** Runs `handler` for each notification of `method`. */
+  onNotification(method: string, handler: NotificationHandler): this {
+    this.#notifications.set(method, handler);
+    return this;
+  }
+
+  /**
+   * Calls `method` on the peer and resolves with its result. Waits first while `maxPending`
+   * requests are outstanding.
+   *
+   * @throws {RpcError} the peer's error response; or code -32800 if `signal` aborted or
+   * `timeout` ran out (the peer is then sent `$/cancelRequest`).
+   * @throws {ConnectionClosedError} if the connection closes before the response.
+   */
+  async request(method: string, params?: unknown, options: RequestOptions = {}): Promise<unknown> {
+    const { signal, timeout } = options;
+    signal?.throwIfAborted();
+    if (this.#ended) throw this.#ended;
+    await this.#pendingSlots.acquire();
+    if (this.#ended || signal?.aborted) {
+      this.#pendingSlots.release();
+      if (this.#ended) throw this.#ended;
+      throw new RpcError(REQUEST_CANCELLED, `${method}: cancelled (${String(signal!.reason)})`);
+    }
+    const id = ++this.#nextId;
+    const settled = Promise.withResolvers<unknown>();
+    // It may reject (a cancel, a close) while the request is still being sent.
+    settled.promise.catch(() => {});
+    this.#pending.set(id, { method, resolve: settled.resolve, reject: settled.reject });
+    const cancel = (reason: string) => {
+      if (!this.#pending.delete(id)) return;
+      this.#remember(id);
+      settled.reject(new RpcError(REQUEST_CANCELLED, `${method}: ${reason}`));
+      this.#send({ jsonrpc: "2.0", method: CANCEL_METHOD, params: { id } }).catch(() => {});
+    };
+    const onAbort = () => cancel(`cancelled (${String(signal!.reason)})`);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = timeout === undefined
+      ? undefined
+      : setTimeout(() => cancel(`no response within ${timeout} ms`), timeout);
+    try {
+      await this.#send(message(id, method, params));
+      return await settled.promise;
+    } finally {
+      this.#pending.delete(id);
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      this.#pendingSlots.release();
+    }
+  }
+
+  /** Sends a notification (no response comes). Settles once the frame is accepted by `send`. */
+  notify(method: string, params?: unknown): Promise<void> {
+    if (this.#ended) return Promise.reject(this.#ended);
+    const notification: Record<string, unknown> = { jsonrpc: "2.0", method };
+    if (params !== undefined) notification.params = params;
+    return this.#send(notification);
+  }
+
+  /**
+   * Closes the connection: outstanding requests reject with {@linkcode ConnectionClosedError},
+   * running handlers' signals abort, replies already queued are written first.
+   */
+  async close(): Promise<void> {
+    this.#end(new ConnectionClosedError("the RPC connection was closed"));
+    await this.#conn.close().catch(() => {});
+    await this.#closed.promise;
+  }
+
+  /** Same as {@linkcode RpcPeer.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #send(value: unknown): Promise<void> {
+    return this.#conn.send(JSON.stringify(value));
+  }
+
+  #remember(id: number): void {
+    this.#cancelled.add(id);
+    if (this.#cancelled.size > CANCELLED_MEMORY) {
+      this.#cancelled.delete(this.#cancelled.values().next().value!);
+    }
+  }
+
+  async #read(): Promise<void> {
+    let why: ConnectionClosedError | undefined;
+    try {
+      for (let frame; (frame = await this.#conn.receive()) !== null && !this.#ended;) {
+        await this.#dispatch(frame);
+      }
+    } catch (error) {
+      if (!this.#ended) {
+        const duct = error instanceof DuctError ? error : new DuctError(String(error));
+        this.#onError(duct);
+        why = new ConnectionClosedError(`the RPC connection failed: ${duct.message}`, {
+          cause: error,
+        });
+      }
+    }
+    this.#end(why ?? new ConnectionClosedError("the peer closed the RPC connection"));
+    await this.#conn.close().catch(() => {});
+    this.#closed.resolve();
+  }
+
+  #end(why: ConnectionClosedError): void {
+    if (this.#ended) return;
+    this.#ended = why;
+    for (const pending of this.#pending.values()) pending.reject(why);
+    this.#pending.clear();
+    for (const controller of this.#running.values()) controller.abort(why);
+    this.#running.clear();
+    this.#pendingSlots.fail(why);
+    this.#handlerSlots.fail(why);
+  }
+
+  async #dispatch(frame: Uint8Array): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(decoder.decode(frame));
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      return this.#reply(failure(null, new RpcError(PARSE_ERROR, `Parse error: ${detail}`)));
+    }
+    if (!Array.isArray(parsed)) {
+      const answer = await this.#one(parsed);
+      // Answered when the handler is done; meanwhile the next message is read.
+      answer?.response.then((response) => this.#reply(response));
+      return;
+    }
+    if (parsed.length === 0) {
+      return this.#reply(failure(null, new RpcError(INVALID_REQUEST, "empty batch")));
+    }
+    // Each element waits for a handler slot in turn; the answers go out together, as an array.
+    const responses: Promise<Response>[] = [];
+    for (const element of parsed) {
+      if (this.#ended) return;
+      const answer = await this.#one(element);
+      if (answer !== undefined) responses.push(answer.response);
+    }
+    if (responses.length > 0) Promise.all(responses).then((all) => this.#reply(all));
+  }
+
+  // Handles one message. Resolves once a request's handler has its slot and has started, with
+  // the promise of its response; `undefined` for what gets no response.
+  async #one(value: unknown): Promise<Answer | undefined> {
+    const message: Incoming = classify(value);
+    switch (message.kind) {
+      case "invalid":
+        return answered(failure(message.id, new RpcError(INVALID_REQUEST, message.reason)));
+      case "response":
+        return this.#response(message.id, message.value);
+      case "notification":
+        if (message.method === CANCEL_METHOD) return this.#cancelIncoming(message.params);
+        return await this.#notification(message.method, message.params);
+      case "request":
+        await this.#handlerSlots.acquire();
+        return { response: this.#request(message.id, message.method, message.params) };
+    }
+  }
+
+  #response(id: Id, value: Record<string, unknown>): undefined {
+    const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
+    if (pending === undefined) {
+      if (typeof id === "number" && this.#cancelled.delete(id)) return;
+      const error = "error" in value ? ` (${JSON.stringify(value.error)?.slice(0, 200)})` : "";
+      this.#onError(
+        new ProtocolError(
+          `the peer sent a response to id ${JSON.stringify(id)}, which this peer has no ` +
+            `request waiting for${error}`,
+        ),
+      );
+      return;
+    }
+    this.#pending.delete(id as number);
+    if ("error" in value) pending.reject(rpcErrorFrom(value.error));
+    else pending.resolve(value.result);
+  }
+
+  #cancelIncoming(params: unknown): undefined {
+    const id = (params as { id?: unknown } | undefined)?.id;
+    if (typeof id !== "number" && typeof id !== "string") return;
+    const controller = this.#running.get(idKey(id));
+    controller?.abort(new RpcError(REQUEST_CANCELLED, "Request cancelled by the peer"));
+  }
+
+  async #notification(method: string, params: unknown): Promise<undefined> {
+    const handler = this.#notifications.get(method);
+    // Unknown notifications are dropped (LSP: `$/` ones may be ignored; others have no reply).
+    if (handler === undefined) return;
+    await this.#handlerSlots.acquire();
+    // Runs on its own, holding its slot, so that the next message is read meanwhile.
+    (async () => {
+      try {
+        await handler(params, this);
+      } catch (error) {
+        this.#onError(asDuct(error, `notification ${method} failed`));
+      } finally {
+        this.#handlerSlots.release();
+      }
+    })();
+  }
+
+  // Runs the handler (its slot acquired) and resolves with its response; the slot is freed when
+  // it answers or is cancelled (a handler that ignores its signal no longer holds a slot).
+  #request(id: Id, method: string, params: unknown): Promise<Response> {
+    const key = idKey(id);
+    const controller = new AbortController();
+    this.#running.set(key, controller);
+    const context: RequestContext = { signal: controller.signal, id, method, peer: this };
+    const handler = this.#handlers.get(method);
+    const fallback = this.#fallback;
+    const result = (async () => {
+      if (handler !== undefined) return await handler(params, context);
+      if (fallback !== undefined) return await fallback(method, params, context);
+      throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method}`);
+    })();
+    const cancelled = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+        once: true,
+      });
+    });
+    return Promise.race([result, cancelled]).then(
+      (value): Response => ({ jsonrpc: "2.0", id, result: value ?? null }),
+      (error) => failure(id, asRpcError(error)),
+    ).finally(() => {
+      if (this.#running.get(key) === controller) this.#running.delete(key);
+      this.#handlerSlots.release();
+    });
+  }
+
+  async #reply(response: Response | Response[]): Promise<void> {
+    if (this.#ended) return;
+    const text = Array.isArray(response)
+      ? `[${response.map(serialize).join(",")}]`
+      : serialize(response);
+    await this.#conn.send(text).catch((error) => {
+      if (!this.#ended) this.#onError(asDuct(error, "cannot send a reply"));
+    });
+  }
+}
+
+type Response = Record<string, unknown>;
+
+interface Answer {
+  response: Promise<Response>;
+}
+
+function answered(response: Response): Answer {
+  return { response: Promise.resolve(response) };
+}
+
+// A response as JSON; a result JSON cannot carry (cyclic, or nested too deep for the stack) is
+// answered as -32603 instead.
+function serialize(response: Response): string {
+  try {
+    return JSON.stringify(response);
+  } catch (error) {
+    return JSON.stringify(failure(response.id as Id, asRpcError(error)));
+  }
+}
+
+const decoder = new TextDecoder();
+
+function positive(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${option} must be a whole number of at least 1, not ${value}`);
+  }
+  return value;
+}
