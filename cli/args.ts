@@ -5,6 +5,7 @@
  * @module
  */
 
+// deno-lint-ignore no-import-prefix -- run or installed from a URL, the programs see no deno.json
 import { parseArgs as stdParseArgs } from "jsr:@std/cli@1.0.32/parse-args";
 import {
   DEFAULT_MAX_FRAME,

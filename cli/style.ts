@@ -5,6 +5,7 @@
  * @module
  */
 
+// deno-lint-ignore no-import-prefix -- run or installed from a URL, the programs see no deno.json
 import { bold, cyan, dim, green, red, yellow } from "jsr:@std/fmt@1.0.10/colors";
 
 /** The styles the CLIs use. */
