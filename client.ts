@@ -13,6 +13,8 @@ import {
   DuctError,
   payloadError,
   type ReliableSender,
+  TRUST_SERVER_VALUES,
+  type TrustServer,
   UnconfirmedError,
 } from "./lib/mod.ts";
 import {
@@ -67,6 +69,9 @@ ${SIZE_UNITS_HELP}
                          across a server restart, but a message may arrive twice
   --window N             with --reconnect: most messages awaiting an answer; input is not read
                          while this many are (default: ${DEFAULT_WINDOW}, and at most 16MiB of them)
+  --trust-server WHOM    self: talk only to an endpoint owned by you or the system (Windows:
+                         you, SYSTEM or Administrators; Unix: you or root), else exit 1
+                         before sending anything; any: to whoever owns it (default: self)
   --list                 list the endpoints reachable by plain name (Unix: live or stale)
   --ping                 connect to NAME and print how long it took (exit 2 if nobody answers)
   --json                 print replies as JSON objects, one per line
@@ -88,6 +93,7 @@ interface ClientOptions extends EndpointArgs {
   messages: string[];
   reconnect: boolean;
   window: number;
+  trustServer: TrustServer;
   command?: "list" | "ping";
 }
 
@@ -99,6 +105,7 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     json: { type: "boolean" },
     reconnect: { type: "boolean" },
     window: { type: "string" },
+    "trust-server": { type: "string" },
     list: { type: "boolean" },
     ping: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -119,8 +126,15 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     window: values.window === undefined
       ? DEFAULT_WINDOW
       : parseCount(values.window as string, "--window"),
+    trustServer: parseTrust(values["trust-server"] as string | undefined),
     command: values.list ? "list" : values.ping ? "ping" : undefined,
   };
+}
+
+function parseTrust(value: string | undefined): TrustServer {
+  if (value === undefined) return "self";
+  if ((TRUST_SERVER_VALUES as readonly string[]).includes(value)) return value as TrustServer;
+  throw new UsageError(`--trust-server must be self or any, not ${JSON.stringify(value)}`);
 }
 
 function checkCombinations(
@@ -138,7 +152,9 @@ function checkCombinations(
   if (values.list && values.ping) throw new UsageError("--list and --ping go one at a time");
   const command = values.list ? "--list" : values.ping ? "--ping" : undefined;
   if (command === undefined) return;
-  const allowed = command === "--list" ? ["list", "json"] : ["ping", "json", "name", "timeout"];
+  const allowed = command === "--list"
+    ? ["list", "json"]
+    : ["ping", "json", "name", "timeout", "trust-server"];
   const extra = Object.keys(values).find((key) =>
     values[key] !== undefined && !allowed.includes(key)
   );
@@ -157,13 +173,13 @@ function reportUnconfirmed(sender: ReliableSender, out: Output, json: boolean): 
 
 /** Connects; on a terminal, says so once if the server is not there yet. */
 async function connectTo(options: ClientOptions): Promise<Connection> {
-  const { name, framing, maxFrame, timeout } = options;
+  const { name, framing, maxFrame, timeout, trustServer } = options;
   if (timeout === 0 || !Deno.stderr.isTerminal()) {
-    return await connect({ name, framing, maxFrame, timeout });
+    return await connect({ name, framing, maxFrame, timeout, trustServer });
   }
   const start = Date.now();
   try {
-    return await connect({ name, framing, maxFrame, timeout: 0 });
+    return await connect({ name, framing, maxFrame, timeout: 0, trustServer });
   } catch (error) {
     if (!(error instanceof ConnectTimeoutError)) throw error;
   }
@@ -172,6 +188,7 @@ async function connectTo(options: ClientOptions): Promise<Connection> {
     name,
     framing,
     maxFrame,
+    trustServer,
     timeout: Math.max(0, timeout - (Date.now() - start)),
   });
 }

@@ -9,6 +9,7 @@ import {
   type Connection,
   type Framing,
   ReliableSender,
+  type TrustServer,
   type UnconfirmedError,
 } from "../lib/mod.ts";
 import { EXIT_UNCONFIRMED, withFlagHints } from "./exit_codes.ts";
@@ -26,6 +27,8 @@ export interface ReconnectOptions {
   timeout: number;
   /** `--window`: most unconfirmed messages. */
   window: number;
+  /** `--trust-server`: whose endpoint a reconnection accepts (default `"self"`). */
+  trustServer?: TrustServer;
   /** Called with each reply; a promise it returns is awaited before the next. */
   onReply: (reply: Uint8Array) => void | Promise<void>;
 }
@@ -54,6 +57,7 @@ export function reliableSession(conn: Connection, options: ReconnectOptions): Re
     framing: options.framing,
     maxFrame: options.maxFrame,
     timeout: options.timeout,
+    trustServer: options.trustServer,
     window: options.window,
     onReply: (reply) => options.onReply(reply),
     onBreak: ({ unconfirmed, timeout }) =>

@@ -35,6 +35,7 @@ const FLAG_HINTS: [RegExp, string][] = [
   [/\bthe same framing\b/g, "the same --framing"],
   [/\ballowOthers\b/g, "--allow-others"],
   [/\bmaxClients\b/g, "--max-clients"],
+  [/\btrustServer "any"/g, "--trust-server any"],
   [/\bcheck one name by connecting to it\b/g, "check one name with --ping --name NAME"],
 ];
 
