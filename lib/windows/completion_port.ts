@@ -58,6 +58,7 @@ import {
   OVERLAPPED_OFFSET,
   OVERLAPPED_SIZE,
   SEVERITY_ERROR,
+  SEVERITY_WARNING,
   STATUS_BUFFER_OVERFLOW,
   STATUS_PENDING,
   STATUS_SUCCESS,
@@ -248,8 +249,14 @@ export class CompletionPort {
     // A fresh OVERLAPPED: status, byte count, file offset (unused by pipes) and event all zero.
     new Uint8Array(slot.view.buffer, slot.at, OVERLAPPED_SIZE).fill(0);
     const status = request.start(slot);
-    const failed = ntSeverity(status) === SEVERITY_ERROR;
-    const skipped = status === STATUS_SUCCESS ? this.#skip.success : this.#skip.warning;
+    const severity = ntSeverity(status);
+    const failed = severity === SEVERITY_ERROR;
+    // Windows 8 and later skip the port for every NT_SUCCESS status, informational ones included
+    // (severity 0 and 1, STATUS_PENDING aside), and queue a packet for warnings (severity 2)
+    // unless the probe found otherwise (Wine's Windows-verified dlls/ntoskrnl.exe/tests/ntoskrnl.c,
+    // do_return_status). Keyed on STATUS_SUCCESS alone, an informational status would wait for a
+    // packet that never comes.
+    const skipped = severity === SEVERITY_WARNING ? this.#skip.warning : this.#skip.success;
     if (status === STATUS_PENDING || (!failed && !skipped)) {
       const { promise, resolve } = Promise.withResolvers<Completion>();
       const { handle, keepAlive } = request;
