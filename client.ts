@@ -13,6 +13,8 @@ import {
   DuctError,
   payloadError,
   type ReliableSender,
+  TRUST_SERVER_VALUES,
+  type TrustServer,
   UnconfirmedError,
 } from "./lib/mod.ts";
 import {
@@ -86,6 +88,9 @@ ${SIZE_UNITS_HELP}
                          across a server restart, but a message may arrive twice
   --window N             with --reconnect: most messages awaiting an answer; input is not read
                          while this many are (default: ${DEFAULT_WINDOW}, and at most 16MiB of them)
+  --trust-server WHOM    self: talk only to an endpoint owned by you or the system (Windows:
+                         you, SYSTEM or Administrators; Unix: you or root), else exit 1
+                         before sending anything; any: to whoever owns it (default: self)
   --list                 list the endpoints reachable by plain name (Unix: live or stale)
   --ping                 connect to NAME and print how long it took (exit 2 if nobody answers)
   --call METHOD          send one JSON-RPC 2.0 request (PARAMS_JSON: a JSON array or object;
@@ -120,6 +125,7 @@ interface ClientOptions extends EndpointArgs {
   messages: string[];
   reconnect: boolean;
   window: number;
+  trustServer: TrustServer;
   command?: "list" | "ping";
   rpc?: CallArgs;
 }
@@ -134,6 +140,7 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     json: { type: "boolean" },
     reconnect: { type: "boolean" },
     window: { type: "string" },
+    "trust-server": { type: "string" },
     list: { type: "boolean" },
     ping: { type: "boolean" },
     call: { type: "string" },
@@ -161,6 +168,7 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     window: values.window === undefined
       ? DEFAULT_WINDOW
       : parseCount(values.window as string, "--window"),
+    trustServer: parseTrust(values["trust-server"] as string | undefined),
     command: values.list ? "list" : values.ping ? "ping" : undefined,
   };
 }
@@ -169,6 +177,12 @@ function parseInputMode(value: string | boolean | undefined): InputMode {
   if (value === undefined) return "line";
   if (INPUT_MODES.includes(value as InputMode)) return value as InputMode;
   throw new UsageError(`--input must be one of ${INPUT_MODES.join(", ")}, not "${value}"`);
+}
+
+function parseTrust(value: string | undefined): TrustServer {
+  if (value === undefined) return "self";
+  if ((TRUST_SERVER_VALUES as readonly string[]).includes(value)) return value as TrustServer;
+  throw new UsageError(`--trust-server must be self or any, not ${JSON.stringify(value)}`);
 }
 
 function checkCombinations(
@@ -194,7 +208,9 @@ function checkCombinations(
   if (values.list && values.ping) throw new UsageError("--list and --ping go one at a time");
   const command = values.list ? "--list" : values.ping ? "--ping" : undefined;
   if (command === undefined) return;
-  const allowed = command === "--list" ? ["list", "json"] : ["ping", "json", "name", "timeout"];
+  const allowed = command === "--list"
+    ? ["list", "json"]
+    : ["ping", "json", "name", "timeout", "trust-server"];
   const extra = Object.keys(values).find((key) =>
     values[key] !== undefined && !allowed.includes(key)
   );
@@ -213,13 +229,13 @@ function reportUnconfirmed(sender: ReliableSender, out: Output, json: boolean): 
 
 /** Connects; on a terminal, says so once if the server is not there yet. */
 async function connectTo(options: ClientOptions): Promise<Connection> {
-  const { name, framing, maxFrame, timeout } = options;
+  const { name, framing, maxFrame, timeout, trustServer } = options;
   if (timeout === 0 || !Deno.stderr.isTerminal()) {
-    return await connect({ name, framing, maxFrame, timeout });
+    return await connect({ name, framing, maxFrame, timeout, trustServer });
   }
   const start = Date.now();
   try {
-    return await connect({ name, framing, maxFrame, timeout: 0 });
+    return await connect({ name, framing, maxFrame, timeout: 0, trustServer });
   } catch (error) {
     if (!(error instanceof ConnectTimeoutError)) throw error;
   }
@@ -228,6 +244,7 @@ async function connectTo(options: ClientOptions): Promise<Connection> {
     name,
     framing,
     maxFrame,
+    trustServer,
     timeout: Math.max(0, timeout - (Date.now() - start)),
   });
 }

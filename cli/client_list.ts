@@ -4,7 +4,13 @@
  * @module
  */
 
-import { connect, defaultDirectory, type EndpointInfo, listEndpoints } from "../lib/mod.ts";
+import {
+  connect,
+  defaultDirectory,
+  type EndpointInfo,
+  listEndpoints,
+  type TrustServer,
+} from "../lib/mod.ts";
 import { EXIT_OK } from "./exit_codes.ts";
 import { escapeText } from "./output.ts";
 
@@ -65,6 +71,8 @@ export interface PingOptions {
   name: string;
   timeout: number;
   json: boolean;
+  /** `--trust-server`: whose endpoint counts as an answer (default `"self"`). */
+  trustServer?: TrustServer;
 }
 
 /**
@@ -80,7 +88,8 @@ export interface PingOptions {
  */
 export async function runPing(options: PingOptions): Promise<number> {
   const start = performance.now();
-  const conn = await connect({ name: options.name, timeout: options.timeout });
+  const { name, timeout, trustServer } = options;
+  const conn = await connect({ name, timeout, trustServer });
   const ms = Math.round((performance.now() - start) * 100) / 100;
   await conn.close();
   print([

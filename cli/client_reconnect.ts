@@ -10,6 +10,7 @@ import {
   type Framing,
   type ReconnectInfo,
   ReliableSender,
+  type TrustServer,
   type UnconfirmedError,
 } from "../lib/mod.ts";
 import { EXIT_UNCONFIRMED, withFlagHints } from "./exit_codes.ts";
@@ -31,6 +32,8 @@ export interface ReconnectOptions {
   replyTimeout: number;
   /** Prints one note line on stderr (the caller keeps it off the prompt's line). */
   note: (text: string) => void;
+  /** `--trust-server`: whose endpoint a reconnection accepts (default `"self"`). */
+  trustServer?: TrustServer;
   /** Called with each reply; a promise it returns is awaited before the next. */
   onReply: (reply: Uint8Array) => void | Promise<void>;
 }
@@ -59,6 +62,7 @@ export function reliableSession(conn: Connection, options: ReconnectOptions): Re
     framing: options.framing,
     maxFrame: options.maxFrame,
     timeout: options.timeout,
+    trustServer: options.trustServer,
     window: options.window,
     replyTimeout: options.replyTimeout,
     onReply: (reply) => options.onReply(reply),

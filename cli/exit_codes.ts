@@ -43,6 +43,7 @@ const FLAG_HINTS: [RegExp, string][] = [
   [/\ballowOthers\b/g, "--allow-others"],
   [/\(replyTimeout\)/g, "(--reply-timeout)"],
   [/\bmaxClients\b/g, "--max-clients"],
+  [/\btrustServer "any"/g, "--trust-server any"],
   [/\bcheck one name by connecting to it\b/g, "check one name with --ping --name NAME"],
 ];
 

@@ -8,10 +8,10 @@ import { Connection, type ConnectionOptions } from "./connection.ts";
 import { type Endpoint, resolveEndpoint } from "./endpoint.ts";
 import { DuctError } from "./errors.ts";
 import type { Framing } from "./framing.ts";
-import { type ResolvedOptions, resolveOptions } from "./options.ts";
+import { type ResolvedOptions, resolveOptions, type TrustServer } from "./options.ts";
 import type { ByteListener, Transport } from "./transport.ts";
 
-export { DEFAULT_CONNECT_TIMEOUT } from "./options.ts";
+export { DEFAULT_CONNECT_TIMEOUT, type TrustServer } from "./options.ts";
 
 /** Options shared by {@linkcode listen} and {@linkcode connect}. */
 export interface EndpointOptions {
@@ -54,6 +54,15 @@ export interface ConnectOptions extends EndpointOptions {
   timeout?: number;
   /** Stops waiting early. */
   signal?: AbortSignal;
+  /**
+   * Whose endpoint to talk to. `"self"` (default): only one owned by you or by the system (on
+   * Windows the pipe's owner must be you, SYSTEM or the Administrators group; on Unix the socket
+   * file must be yours or root's), checked before a byte is sent; anything else is closed at once
+   * and `connect` throws `PermissionDeniedError`. This stops another local user who
+   * creates the name first (before your server starts, or while it restarts) from receiving your
+   * messages. `"any"`: whoever owns it, for a server run by another user with `allowOthers`.
+   */
+  trustServer?: TrustServer;
 }
 
 /** A listening endpoint: iterate it to receive connections. */
@@ -130,7 +139,8 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
  * @throws {TypeError} or {@linkcode RangeError} for a bad option (named in the message).
  * @throws {ConnectTimeoutError} once the timeout runs out with no server free to answer.
  * @throws {InvalidNameError} for a name that cannot be used.
- * @throws {PermissionDeniedError} if the server belongs to another user who did not allow others.
+ * @throws {PermissionDeniedError} if the server belongs to another user who did not allow others,
+ * or, unless `trustServer` is `"any"`, if the endpoint is owned by another user.
  * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
  * other failure of the operating system on Unix, naming the path.
  * @throws The `signal`'s reason once it is aborted.
@@ -154,6 +164,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Connection>
     path: endpoint.path,
     timeout: resolved.timeout,
     signal: resolved.signal,
+    trustServer: resolved.trustServer,
   });
   return new Connection(raw, connectionOptions(resolved, transport));
 }

@@ -51,7 +51,8 @@ export interface ResolveOptions {
  * - Unix: `$XDG_RUNTIME_DIR/duct/NAME.sock`, else `${TMPDIR:-/tmp}/duct-UID/NAME.sock`; a name
  *   containing `/` is a path and kept.
  *
- * @throws {InvalidNameError} for an empty name, a NUL byte, or a path too long for the OS.
+ * @throws {InvalidNameError} for an empty name, a NUL byte, a path too long for the OS, or (Windows)
+ * a pipe name with an empty, `.` or `..` segment.
  *
  * @example
  * ```ts
@@ -112,6 +113,17 @@ function resolvePipe(name: string): Endpoint {
   const path = hasPrefix ? name : PIPE_PREFIX + name;
   const rest = path.slice(PIPE_PREFIX.length);
   if (rest.length === 0) throw new InvalidNameError("the pipe name after \\\\.\\pipe\\ is empty");
+  // Win32 path parsing folds `.` and `..` segments and treats `/` as `\`: `\\.\pipe\..\COM1`
+  // would open the device `\\.\COM1`, and an empty segment is no pipe name either.
+  const segments = rest.split(/[\\/]/);
+  const bad = segments.find((segment) => segment === "" || segment === "." || segment === "..");
+  if (bad !== undefined) {
+    throw new InvalidNameError(
+      `the pipe name ${rest} has ${bad === "" ? "an empty" : `a "${bad}"`} segment between ` +
+        `its backslashes or slashes; Windows would resolve it outside \\\\.\\pipe\\ or reject ` +
+        `it: use a name such as testPipe or app\\testPipe`,
+    );
+  }
   if (path.length > PIPE_PATH_MAX) {
     throw new InvalidNameError(
       `the pipe path ${path} is ${path.length} characters; Windows allows at most ` +

@@ -58,8 +58,10 @@ export {
   type Listener,
   type ListenOptions,
   platformTransport,
+  type TrustServer,
 } from "./api.ts";
 export { Connection, type ConnectionOptions } from "./connection.ts";
+export { TRUST_SERVER_VALUES } from "./options.ts";
 export {
   DEFAULT_NAME,
   defaultDirectory,

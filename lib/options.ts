@@ -13,6 +13,15 @@ export const DEFAULT_CONNECT_TIMEOUT = 5000;
 /** Default unsent bytes past which `send` waits for the transport (backpressure): 1 MiB. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
+/**
+ * Whose server `connect` talks to: `"self"` (the default) only to an endpoint owned by the current
+ * user or by the system's administrators (Windows: the pipe's owner is you, SYSTEM or the
+ * Administrators group; Unix: the socket file is yours or root's); `"any"` to whoever owns it.
+ */
+export type TrustServer = "self" | "any";
+/** The values of {@linkcode TrustServer}, the default first. */
+export const TRUST_SERVER_VALUES: readonly TrustServer[] = ["self", "any"];
+
 /** Every option of `listen`, `connect` and `Connection`, checked and with its default filled. */
 export interface ResolvedOptions {
   name: string;
@@ -25,6 +34,7 @@ export interface ResolvedOptions {
   maxClients: number | undefined;
   timeout: number;
   signal: AbortSignal | undefined;
+  trustServer: TrustServer;
 }
 
 /**
@@ -52,6 +62,7 @@ export function resolveOptions(options: Record<string, unknown> = {}): ResolvedO
     maxClients: given.maxClients,
     timeout: given.timeout ?? DEFAULT_CONNECT_TIMEOUT,
     signal: given.signal,
+    trustServer: given.trustServer ?? "self",
   };
 }
 
@@ -60,7 +71,8 @@ export function resolveOptions(options: Record<string, unknown> = {}): ResolvedO
  * `framing` not one of {@linkcode FRAMINGS}, `maxFrame` not a whole number from 0 to
  * {@linkcode MAX_LENGTH_HEADER}, `timeout` negative or not a number, `maxClients` not a whole
  * number of at least 1, `highWaterMark` not a whole number of bytes, `name` not a string, `allowOthers` or
- * `keepOpenAfterError` not a boolean, `signal` not an `AbortSignal`. Absent (`undefined`) options are fine: they take their defaults.
+ * `keepOpenAfterError` not a boolean, `trustServer` not `"self"` or `"any"`, `signal` not an
+ * `AbortSignal`. Absent (`undefined`) options are fine: they take their defaults.
  *
  * @example
  * ```ts
@@ -99,6 +111,13 @@ export function checkOptions(options: Record<string, unknown>): void {
     if (value !== undefined && typeof value !== "boolean") {
       throw new TypeError(`${option} must be a boolean, not ${describe(value)}`);
     }
+  }
+  const { trustServer } = options;
+  if (
+    trustServer !== undefined && !(TRUST_SERVER_VALUES as readonly unknown[]).includes(trustServer)
+  ) {
+    const Class = typeof trustServer === "string" ? RangeError : TypeError;
+    throw new Class(`trustServer must be "self" or "any", not ${describe(trustServer)}`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, not ${describe(signal)}`);

@@ -62,6 +62,11 @@ export interface TransportConnectOptions {
   timeout: number;
   /** Aborts the retry loop early. */
   signal?: AbortSignal;
+  /**
+   * `"self"` (default): refuse, before any byte is sent, an endpoint whose owner is not the
+   * current user or the system (see `ConnectOptions.trustServer`); `"any"`: skip the check.
+   */
+  trustServer?: "self" | "any";
 }
 
 /** One platform's way of listening and connecting. */

@@ -233,11 +233,40 @@ function checkRunners(
   const fmt = steps(job).some((step) =>
     typeof step.run === "string" && runsFmtCheck(step.run, repo)
   );
+  if (windows) checkWindowsTestSetup(job, problem);
   if (windows && fmt && !/^\*\s(?:.*\s)?eol=lf\b/m.test(repo.gitattributes ?? "")) {
     problem(
       "runs deno fmt --check on Windows, where checkouts get CRLF: .gitattributes needs " +
         "`* text=auto eol=lf`",
     );
+  }
+}
+
+/**
+ * What the suite needs on a Windows runner before it runs: the C peers built once (test files
+ * running in parallel would otherwise compile the same `.exe` at once, and Windows refuses to
+ * replace or run a half-written one), and the Secondary Logon service that
+ * `CreateProcessWithLogonW` (tests/peers/run_as.c) needs.
+ */
+const WINDOWS_TEST_SETUP: [RegExp, string][] = [
+  [/\btests\/_peers\.ts\b/, "build the C peers (deno run … tests/_peers.ts)"],
+  [/\bStart-Service\s+seclogon\b/, "start the Secondary Logon service (Start-Service seclogon)"],
+];
+
+function checkWindowsTestSetup(
+  job: Record<string, unknown>,
+  problem: (text: string) => void,
+): void {
+  const all = steps(job);
+  const test = all.findIndex((step) =>
+    typeof step.run === "string" && /\bdeno\s+task\s+test\b/.test(step.run)
+  );
+  if (test < 0) return;
+  for (const [pattern, what] of WINDOWS_TEST_SETUP) {
+    const at = all.findIndex((step) => typeof step.run === "string" && pattern.test(step.run));
+    if (at < 0 || at > test) {
+      problem(`runs the tests on Windows without a step before them to ${what}`);
+    }
   }
 }
 

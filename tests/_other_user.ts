@@ -75,7 +75,7 @@ export class OtherUser implements AsyncDisposable {
           }
         }
       }
-      for (const file of ["client.ts", "deno.json"]) {
+      for (const file of ["client.ts", "server.ts", "deno.json"]) {
         await Deno.copyFile(ROOT + file, `${home}/${file}`);
       }
       await Deno.copyFile(Deno.execPath(), `${home}/bin/deno`);

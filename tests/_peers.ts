@@ -20,11 +20,14 @@ export async function peer(name: string): Promise<string> {
   // A compiler that is there but fails says why (its errors); only when none is there at all
   // is the message about installing one.
   const failures: string[] = [];
+  // Built under a name of its own, then renamed into place: two test files building the same peer
+  // at once never write one file together, nor run a half-written one.
+  const partial = new URL(`./peers/${name}.${crypto.randomUUID()}.partial.exe`, import.meta.url);
   for (const compiler of ["x86_64-w64-mingw32-gcc", "gcc"]) {
     let output: Deno.CommandOutput;
     try {
       output = await new Deno.Command(compiler, {
-        args: ["-O2", "-o", pathOf(exe), pathOf(source)],
+        args: ["-O2", "-o", pathOf(partial), pathOf(source)],
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -32,7 +35,16 @@ export async function peer(name: string): Promise<string> {
       if (error instanceof Deno.errors.NotFound) continue; // Not installed; try the next one.
       throw error;
     }
-    if (output.success) return pathOf(exe);
+    if (output.success) {
+      try {
+        await Deno.rename(partial, exe);
+      } catch (error) {
+        // Windows refuses to replace an .exe that is running: another build already put it there.
+        await Deno.remove(partial).catch(() => {});
+        if (!(await Deno.stat(exe).then(() => true, () => false))) throw error;
+      }
+      return pathOf(exe);
+    }
     const errors = new TextDecoder().decode(output.stderr) +
       new TextDecoder().decode(output.stdout);
     failures.push(`${compiler} exited ${output.code}:\n${errors.trim()}`);
@@ -52,3 +64,14 @@ export async function peer(name: string): Promise<string> {
 function pathOf(url: URL): string {
   return decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:)/, "$1").replaceAll("/", "\\");
 }
+
+/** Every peer of `tests/peers/`, built (or found up to date) one after the other. */
+async function buildAll(): Promise<void> {
+  for await (const entry of Deno.readDir(new URL("./peers/", import.meta.url))) {
+    if (entry.isFile && entry.name.endsWith(".c")) console.log(await peer(entry.name.slice(0, -2)));
+  }
+}
+
+// `deno run --allow-read --allow-write --allow-run tests/_peers.ts`: what CI runs once before the
+// Windows suite.
+if (import.meta.main) await buildAll();

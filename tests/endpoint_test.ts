@@ -72,6 +72,22 @@ Deno.test("windows: empty, prefix-only and NUL-holding names are refused", () =>
   assertThrows(() => resolveEndpoint("a\0b", { os: "windows" }), InvalidNameError, "NUL");
 });
 
+Deno.test("windows: names with '.', '..' or empty segments are refused (they reach devices)", () => {
+  // `\\.\pipe\..\COM1` is `\\.\COM1` once Win32 has parsed it.
+  for (const name of ["..\\COM1", "a/../../COM1", "a\\\\b", "a\\", "\\a", ".", "x\\.\\y"]) {
+    assertThrows(() => resolveEndpoint(name, { os: "windows" }), InvalidNameError, "segment");
+  }
+  assertThrows(
+    () => resolveEndpoint(`${PIPE_PREFIX}..\\COM1`, { os: "windows" }),
+    InvalidNameError,
+    'a ".." segment',
+  );
+  // Dots inside a segment, and a hierarchy, are names like any other.
+  for (const name of ["a..b", "LOCAL\\x", ".hidden", "v1.2"]) {
+    assertStrictEquals(resolveEndpoint(name, { os: "windows" }).path, PIPE_PREFIX + name);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // Unix
 

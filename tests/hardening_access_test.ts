@@ -10,6 +10,7 @@ import { removeQuietly, tempDir } from "./_endpoints.ts";
 import { canCreateUsers, OtherUser } from "./_other_user.ts";
 import { IS_WINDOWS } from "./_process.ts";
 import { runClient } from "./_run.ts";
+import { SERVER_SCRIPT } from "./_process.ts";
 import { Server } from "./_server.ts";
 
 const ROOT_ONLY = IS_WINDOWS || Deno.uid() !== 0;
@@ -170,6 +171,59 @@ Deno.test({
       });
       assertEquals(mode(directory).toString(8), "700");
       assertEquals(mode(strict.path).toString(8), "600");
+    } finally {
+      await removeQuietly(tmp);
+    }
+  },
+});
+
+Deno.test({
+  name: "access: a client refuses a socket another user owns (unless --trust-server any), " +
+    "and accepts root's",
+  ignore: NO_OTHER_USER,
+  async fn() {
+    const tmp = await sharedTmp("access-trust");
+    await using other = await OtherUser.create();
+    try {
+      // The other user's server, open to all, at a path in a directory anyone may write to: what
+      // a user squatting a name a client was told to use would set up.
+      const shared = `${tmp}/shared`;
+      await Deno.mkdir(shared);
+      await Deno.chmod(shared, 0o1777);
+      const theirs = `${shared}/theirs.sock`;
+      await using squatter = other.spawn(SERVER_SCRIPT, [
+        "--name",
+        theirs,
+        "--allow-others",
+        "--json",
+      ]);
+      await squatter.waitForEvent((event) => event.event === "listening", "their server");
+      assertEquals(Deno.lstatSync(theirs).uid, other.uid);
+      // We are root here: root's client trusts only root's endpoints.
+      const refused = await runClient(["--name", theirs, "--timeout", "1", "secret"]);
+      assertEquals(refused.code, 1, refused.stderr);
+      assertStringIncludes(
+        refused.stderr,
+        `the endpoint ${theirs} (${theirs}) is owned by ${other.name} (uid ${other.uid}), not by you`,
+      );
+      assertStringIncludes(refused.stderr, "--trust-server any");
+      // Refused before connecting: their server saw no client at all.
+      const ping = await runClient(["--ping", "--name", theirs, "--trust-server", "any"]);
+      assertEquals(ping.code, 0, ping.stderr);
+      await squatter.waitForEvent((event) => event.event === "disconnected", "the ping");
+      const clients = squatter.events.filter((event) => event.client !== undefined);
+      assertEquals(clients.map((event) => event.event), ["connected", "disconnected"]);
+      assert(!squatter.stdout.includes("secret"), squatter.stdout);
+      // Told to trust any owner, the client talks to it.
+      const trusted = await runClient(["--name", theirs, "--trust-server", "any", "hello"]);
+      assertEquals(trusted.code, 0, trusted.stderr);
+      assertStringIncludes(trusted.stdout, ACK);
+      // And a root-owned socket is trusted by another user's client.
+      await using ours = await Server.start(["--name", `${tmp}/root.sock`, "--allow-others"]);
+      assertEquals(Deno.lstatSync(ours.path).uid, 0);
+      const visitor = await runClient(["--name", ours.path, "from-other"], { user: other });
+      assertEquals(visitor.code, 0, visitor.stderr);
+      await ours.until(() => ours.count("message") === 1, "the other user's message");
     } finally {
       await removeQuietly(tmp);
     }

@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_asse
 import { IS_WINDOWS, UNDER_WINE } from "./_process.ts";
 import { jsonLines, runClient } from "./_run.ts";
 import { Server } from "./_server.ts";
+import { pipeEntries } from "../lib/windows/list.ts";
 
 /**
  * On Unix, an environment with a runtime directory of its own: `--list` probes every live socket
@@ -120,4 +121,15 @@ Deno.test("--list and --ping refuse options that do not apply, and are in --help
   for (const option of ["--list", "--ping", "--reconnect", "--window"]) {
     assertStringIncludes(help.stdout, option);
   }
+});
+
+Deno.test("a Windows listing names each pipe once, sorted (pipes come and go between batches)", () => {
+  const entries = pipeEntries(["lsass", "duct-a", "LOCAL\\x", "duct-a", "InitShutdown"]);
+  assertEquals(entries.map((entry) => entry.name), ["InitShutdown", "LOCAL\\x", "duct-a", "lsass"]);
+  assertEquals(entries[1], {
+    name: "LOCAL\\x",
+    path: "\\\\.\\pipe\\LOCAL\\x",
+    state: "live",
+    plainName: false,
+  });
 });

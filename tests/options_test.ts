@@ -43,6 +43,8 @@ const BAD_CONNECT: typeof BAD = [
   [{ timeout: NaN }, RangeError, "timeout"],
   [{ timeout: "5s" }, TypeError, "timeout must be a number"],
   [{ signal: {} }, TypeError, "signal must be an AbortSignal"],
+  [{ trustServer: "nobody" }, RangeError, 'trustServer must be "self" or "any", not "nobody"'],
+  [{ trustServer: true }, TypeError, "trustServer must be"],
 ];
 
 Deno.test("options: listen refuses each bad option, naming it, before opening anything", async () => {
@@ -86,6 +88,7 @@ Deno.test("options: resolveOptions fills every default once, and keeps what is g
     maxClients: undefined,
     timeout: DEFAULT_CONNECT_TIMEOUT,
     signal: undefined,
+    trustServer: "self",
   });
   const signal = new AbortController().signal;
   const given = {
@@ -98,6 +101,7 @@ Deno.test("options: resolveOptions fills every default once, and keeps what is g
     maxClients: 3,
     timeout: 0,
     signal,
+    trustServer: "any",
   } as const;
   assertEquals(resolveOptions(given), given);
 });

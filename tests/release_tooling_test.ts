@@ -168,10 +168,36 @@ const CI = {
     test: {
       "runs-on": "${{ matrix.os }}",
       strategy: { matrix: { os: ["ubuntu-latest", "windows-latest"] } },
-      steps: [{ run: "deno task check" }, { run: "deno task test" }],
+      steps: [
+        { run: "deno task check" },
+        { run: "deno run --allow-read --allow-write --allow-run tests/_peers.ts" },
+        { run: "Start-Service seclogon", shell: "pwsh" },
+        { run: "deno task test" },
+      ],
     },
   },
 };
+
+Deno.test("workflow rules: Windows tests need the C peers built and seclogon started first", () => {
+  const [check, peers, seclogon, test] = CI.jobs.test.steps;
+  const late = structuredClone(CI);
+  late.jobs.test.steps = [check, seclogon, test, peers];
+  assertEquals(checkWorkflow("ci.yml", late, releaseRepo()), [
+    "ci.yml: job test: runs the tests on Windows without a step before them to build the C " +
+    "peers (deno run … tests/_peers.ts)",
+  ]);
+  const missing = structuredClone(CI);
+  missing.jobs.test.steps = [check, peers, test];
+  assertEquals(checkWorkflow("ci.yml", missing, releaseRepo()), [
+    "ci.yml: job test: runs the tests on Windows without a step before them to start the " +
+    "Secondary Logon service (Start-Service seclogon)",
+  ]);
+  // Linux alone needs neither.
+  const linux = structuredClone(missing);
+  linux.jobs.test.strategy.matrix.os = ["ubuntu-latest"];
+  linux.jobs.test.steps = [check, test];
+  assertEquals(checkWorkflow("ci.yml", linux, releaseRepo()), []);
+});
 
 /** The repository facts; `gitattributes` null: there is no .gitattributes. */
 function releaseRepo(gitattributes: string | null = "* text=auto eol=lf\n") {

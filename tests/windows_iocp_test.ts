@@ -12,12 +12,28 @@ import { assertEquals, assertStrictEquals } from "./_assert.ts";
 import { uniqueName } from "./_endpoints.ts";
 import { outputWithin, Proc } from "./_process.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
-import { ERROR_BROKEN_PIPE } from "../lib/windows/ffi.ts";
+import { ERROR_BROKEN_PIPE, STATUS_BUFFER_OVERFLOW, STATUS_PENDING } from "../lib/windows/ffi.ts";
 import { PENDING_INSTANCES } from "../lib/windows/transport.ts";
 
 const ignore = Deno.build.os !== "windows";
 const WINDOWS_URL = new URL("../lib/windows/transport.ts", import.meta.url).href;
 const IOCP_URL = new URL("../lib/windows/completion_port.ts", import.meta.url).href;
+const API_URL = new URL("../lib/api.ts", import.meta.url).href;
+
+const PROBE_URL = new URL("../lib/windows/completion_port_probe.ts", import.meta.url).href;
+
+/** Replaces `Deno.dlopen` so that every `GetLastError` answers `ERROR_BROKEN_PIPE`. */
+const LYING_LAST_ERROR = `
+  const realDlopen = Deno.dlopen;
+  Object.defineProperty(Deno, "dlopen", {
+    value: (path, definitions) => {
+      const library = realDlopen(path, definitions);
+      if (!("GetLastError" in definitions)) return library;
+      const symbols = { ...library.symbols, GetLastError: () => ${ERROR_BROKEN_PIPE} };
+      return { symbols, close: () => library.close() };
+    },
+  });
+`;
 
 /** Runs `code` in a fresh process with a watchdog; returns its output. */
 async function run(code: string, limit = 60_000) {
@@ -46,15 +62,7 @@ Deno.test({
     // last error between the I/O call and its read. Pending reads, a pending accept, a read
     // ending in ERROR_MORE_DATA and writes must all be unaffected.
     const code = `
-      const realDlopen = Deno.dlopen;
-      Object.defineProperty(Deno, "dlopen", {
-        value: (path, definitions) => {
-          const library = realDlopen(path, definitions);
-          if (!("GetLastError" in definitions)) return library;
-          const symbols = { ...library.symbols, GetLastError: () => ${ERROR_BROKEN_PIPE} };
-          return { symbols, close: () => library.close() };
-        },
-      });
+      ${LYING_LAST_ERROR}
       ${pairCode(uniqueName("lasterror"))}
       const decoder = new TextDecoder();
       const lines = [];
@@ -111,5 +119,80 @@ Deno.test({
       `abandoned ${1 + PENDING_INSTANCES}, pending 0`,
       "Win32Error",
     ], output.stderr);
+  },
+});
+
+Deno.test({
+  name: "windows iocp: with a lying last error, connect still waits for an absent or busy server",
+  ignore,
+  async fn() {
+    // Opening the client end used to be CreateFileW plus a GetLastError read: a clobbered
+    // ERROR_FILE_NOT_FOUND then ended connect at once with a bogus error instead of waiting.
+    const name = uniqueName("lying-connect");
+    const code = `
+      ${LYING_LAST_ERROR}
+      const { connect, listen } = await import(${JSON.stringify(API_URL)});
+      const name = ${JSON.stringify(name)};
+      const describe = (error) => error.name + ": " + error.message;
+      console.log(await connect({ name, timeout: 300 }).then(() => "connected", describe));
+      // Busy: a server at its one client, so the next client waits for an instance.
+      const listener = await listen({ name, maxClients: 1 });
+      const first = await connect({ name, timeout: 2000 });
+      console.log(await connect({ name, timeout: 300 }).then(() => "connected", describe));
+      await first.close();
+      listener.close();
+    `;
+    const output = await run(code);
+    assertStrictEquals(output.code, 0, output.stderr);
+    const path = resolveEndpoint(name).path;
+    assertEquals(output.lines, [
+      `ConnectTimeoutError: no server is listening on ${name} (${path})`,
+      `ConnectTimeoutError: the server on ${name} (${path}) is full: every pipe instance stayed ` +
+      "taken (is it at its maxClients limit?)",
+    ], output.stderr);
+  },
+});
+
+Deno.test({
+  name: "windows iocp: a probe whose warning read is pended (Windows 10) still skips successes",
+  ignore,
+  async fn() {
+    // Some Windows 10 builds answer the probe's immediate STATUS_BUFFER_OVERFLOW read with
+    // STATUS_PENDING and a packet. Imitated here: the real read's warning is reported as pending,
+    // and the packet the system would queue is posted to the probe's port.
+    const code = `
+      const realDlopen = Deno.dlopen;
+      let port = null;
+      const post = realDlopen("kernel32.dll", {
+        PostQueuedCompletionStatus: { parameters: ["pointer", "u32", "usize", "pointer"], result: "i32" },
+      }).symbols.PostQueuedCompletionStatus;
+      Object.defineProperty(Deno, "dlopen", {
+        value: (path, definitions) => {
+          const library = realDlopen(path, definitions);
+          const symbols = { ...library.symbols };
+          if ("CreateIoCompletionPort" in definitions) {
+            symbols.CreateIoCompletionPort = (file, existing, key, threads) => {
+              const result = library.symbols.CreateIoCompletionPort(file, existing, key, threads);
+              if (existing === null) port = result;
+              return result;
+            };
+          }
+          if ("NtReadFile" in definitions) {
+            symbols.NtReadFile = (...args) => {
+              const status = library.symbols.NtReadFile(...args);
+              if (status !== ${STATUS_BUFFER_OVERFLOW}) return status;
+              post(port, 1, 0n, args[3]);
+              return ${STATUS_PENDING};
+            };
+          }
+          return { symbols, close: () => library.close() };
+        },
+      });
+      const { probeSkipOnSuccess } = await import(${JSON.stringify(PROBE_URL)});
+      console.log(JSON.stringify(probeSkipOnSuccess()));
+    `;
+    const output = await run(code);
+    assertStrictEquals(output.code, 0, output.stderr);
+    assertEquals(output.lines, ['{"success":true,"warning":false}'], output.stderr);
   },
 });

@@ -7,7 +7,12 @@
  *   (`--allow-others`), asking for what duct's client asks; a client of that user asking for
  *   `GENERIC_WRITE` is refused even then (no `FILE_CREATE_PIPE_INSTANCE` for others). The user is
  *   created with `net user … /add` (the runner is an administrator) and deleted afterwards; the
- *   client runs as that user through `tests/peers/run_as.c` (`CreateProcessWithLogonW`).
+ *   client runs as that user through `tests/peers/run_as.c` (`CreateProcessWithLogonW`, which
+ *   needs the Secondary Logon service: the workflow starts it; without it these tests are skipped
+ *   with a line saying so). Its password has 14 characters: for a longer one `net user` asks
+ *   "(Y/N)" and waits (chef/knife-ec2#470, puppetlabs/puppet#7792); stdin is null all the same.
+ * - A pipe that user creates first (a classic server with a NULL DACL) is refused by duct's
+ *   client, which reads its owner, before a byte is sent, and accepted with `trustServer: "any"`.
  * - `\\localhost\pipe\NAME` (a remote client, through the SMB server) is refused while
  *   `\\.\pipe\NAME` works; a classic C server without the flag is reachable through
  *   `\\localhost` as the control.
@@ -17,11 +22,13 @@
  * @module
  */
 
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "./_assert.ts";
+import { ACK } from "../server.ts";
+import { PermissionDeniedError } from "../lib/errors.ts";
 import { uniqueName } from "./_endpoints.ts";
 import { peer } from "./_peers.ts";
 import { IS_WINDOWS, UNDER_WINE } from "./_process.ts";
-import { listen } from "../lib/api.ts";
+import { connect, listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
 import {
   ERROR_ACCESS_DENIED,
@@ -53,8 +60,12 @@ function hex(mask: number): string {
 }
 
 async function run(command: string, args: string[]): Promise<{ code: number; text: string }> {
-  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
-    .output();
+  const output = await new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
@@ -62,23 +73,49 @@ async function run(command: string, args: string[]): Promise<{ code: number; tex
   };
 }
 
+// CreateProcessWithLogonW needs the Secondary Logon service (seclogon).
+const SECLOGON = ignore ? false : (await run("sc", ["query", "seclogon"])).text.includes("RUNNING");
+if (!ignore && !SECLOGON) {
+  console.log(
+    "windows_native_test: the Secondary Logon service (seclogon) is not running, so the tests " +
+      "that run a program as another user are skipped; start it with Start-Service seclogon",
+  );
+}
+
+/** A throwaway standard user and a directory it can read, with copies of the given peers. */
+async function withOtherUser(
+  peers: string[],
+  body: (user: { name: string; password: string; dir: string; exes: string[] }) => Promise<void>,
+): Promise<void> {
+  const suffix = crypto.randomUUID().slice(0, 8);
+  const name = `duct${suffix}`;
+  // 14 characters (net user asks "(Y/N)" beyond 14), upper, lower, digits and a symbol.
+  const password = `Dq7-${crypto.randomUUID().slice(0, 8)}Zx`;
+  const added = await run("net", ["user", name, password, "/add"]);
+  assertEquals(added.code, 0, `net user /add needs an administrator: ${added.text}`);
+  const dir = `${PUBLIC}\\duct-${suffix}`;
+  try {
+    await Deno.mkdir(dir);
+    const exes = [];
+    for (const each of peers) {
+      const copy = `${dir}\\${each}.exe`;
+      await Deno.copyFile(await peer(each), copy);
+      exes.push(copy);
+    }
+    await body({ name, password, dir, exes });
+  } finally {
+    await run("net", ["user", name, "/delete"]);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 Deno.test({
   name: "windows native: another standard user is refused by default, let in with allowOthers",
-  ignore,
+  ignore: ignore || !SECLOGON,
   async fn() {
     const pipeOpen = await peer("pipe_open");
     const runAs = await peer("run_as");
-    const suffix = crypto.randomUUID().slice(0, 8);
-    const user = `duct${suffix}`;
-    // Meets the default complexity rules: upper, lower, digits, symbols, 20+ characters.
-    const password = `Dt-${crypto.randomUUID().slice(0, 18)}-Zq9!`;
-    const added = await run("net", ["user", user, password, "/add"]);
-    assertEquals(added.code, 0, `net user /add needs an administrator: ${added.text}`);
-    const dir = `${PUBLIC}\\duct-${suffix}`;
-    try {
-      await Deno.mkdir(dir);
-      const client = `${dir}\\pipe_open.exe`;
-      await Deno.copyFile(pipeOpen, client);
+    await withOtherUser(["pipe_open"], async ({ name: user, password, dir, exes: [client] }) => {
       const asOther = async (path: string, access: string) =>
         (await run(runAs, [user, password, dir, `"${client}" "${path}" ${access}`])).code;
 
@@ -101,10 +138,35 @@ Deno.test({
         listener.close();
         await accepting;
       }
-    } finally {
-      await run("net", ["user", user, "/delete"]);
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+    });
+  },
+});
+
+Deno.test({
+  name: "windows native: a pipe another user created is refused before sending, unless " +
+    "trustServer is any",
+  ignore: ignore || !SECLOGON,
+  async fn() {
+    const runAs = await peer("run_as");
+    await withOtherUser(["classic_server"], async ({ name: user, password, dir, exes }) => {
+      const name = uniqueName("squatted");
+      const { path } = resolveEndpoint(name);
+      // Their server takes the name first, open to anyone, for two clients in turn.
+      const serving = run(runAs, [user, password, dir, `"${exes[0]}" "${path}" 2 open`]);
+      const error = await assertRejects(
+        () => connect({ name, framing: "nul", timeout: 60_000 }),
+        PermissionDeniedError,
+      );
+      assertStringIncludes(error.message, `the endpoint ${name} (${path}) is owned by `);
+      assertStringIncludes(error.message, `\\${user}, not by you; nothing was sent`);
+      const conn = await connect({ name, framing: "nul", timeout: 30_000, trustServer: "any" });
+      await conn.send("hello");
+      const reply = await conn.receive();
+      assertEquals(reply && new TextDecoder().decode(reply), ACK);
+      await conn.close();
+      const done = await serving;
+      assertEquals(done.code, 0, done.text);
+    });
   },
 });
 

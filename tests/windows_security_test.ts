@@ -11,7 +11,12 @@ import { assert, assertMatch, assertStrictEquals } from "./_assert.ts";
 import { uniqueName } from "./_endpoints.ts";
 import { listen } from "../lib/api.ts";
 import { resolveEndpoint } from "../lib/endpoint.ts";
-import { OTHERS_ACCESS, pipeSddl } from "../lib/windows/security.ts";
+import { currentUserSid, OTHERS_ACCESS, pipeSddl, tokenOwnerSid } from "../lib/windows/security.ts";
+import { pipeOwner, trustedOwners } from "../lib/windows/owner.ts";
+import { openPipeClient } from "../lib/windows/pipe_open.ts";
+import { outputWithin, Proc } from "./_process.ts";
+
+const API_URL = new URL("../lib/api.ts", import.meta.url).href;
 import {
   ERROR_SUCCESS,
   FILE_GENERIC_READ,
@@ -203,3 +208,89 @@ function sidAt(view: Deno.UnsafePointerView, at: number): string {
   for (let i = 0; i < count; i++) parts.push(view.getUint32(at + 8 + 4 * i));
   return `S-${parts.join("-")}`;
 }
+
+Deno.test({
+  name: "windows security: a client reads its own pipe's owner back and trusts it",
+  ignore: !IS_WINDOWS,
+  async fn() {
+    const name = uniqueName("owner");
+    await using listener = await listen({ name });
+    const opened = openPipeClient(resolveEndpoint(name).path, READ_CONTROL);
+    assert(opened.error === undefined, `cannot open the pipe: ${opened.error}`);
+    try {
+      const owner = pipeOwner(opened.handle);
+      // The creator's token sets the owner: its user, or Administrators for an elevated admin.
+      assert([currentUserSid(), tokenOwnerSid()].includes(owner.sid), JSON.stringify(owner));
+      assert(trustedOwners().has(owner.sid));
+      assert(owner.account.length > 0);
+    } finally {
+      Deno.dlopen("kernel32.dll", { CloseHandle: { parameters: ["pointer"], result: "i32" } })
+        .symbols.CloseHandle(opened.handle);
+    }
+    listener.close();
+  },
+});
+
+Deno.test({
+  name: "windows security: a pipe of another owner is refused before a byte is sent, " +
+    "unless trustServer is any",
+  ignore: !IS_WINDOWS,
+  async fn() {
+    // Wine runs everything as one user, so the owner another user's pipe would have is stubbed:
+    // GetSecurityInfo answers with the SID of a user this machine does not know.
+    const name = uniqueName("foreign");
+    const code = `
+      const realDlopen = Deno.dlopen;
+      const foreign = new Uint8Array(new ArrayBuffer(28));
+      const view = new DataView(foreign.buffer);
+      view.setUint8(0, 1); // revision
+      view.setUint8(1, 5); // subauthorities
+      view.setUint8(7, 5); // SECURITY_NT_AUTHORITY
+      [21, 1, 2, 3, 1001].forEach((part, i) => view.setUint32(8 + 4 * i, part, true));
+      const address = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(foreign)));
+      Object.defineProperty(Deno, "dlopen", {
+        value: (path, definitions) => {
+          const library = realDlopen(path, definitions);
+          if (!("GetSecurityInfo" in definitions)) return library;
+          const real = library.symbols.GetSecurityInfo;
+          const GetSecurityInfo = (handle, type, info, ownerOut, ...rest) => {
+            const error = real(handle, type, info, ownerOut, ...rest);
+            if (error === 0) new DataView(ownerOut.buffer).setBigUint64(0, address, true);
+            return error;
+          };
+          return { symbols: { ...library.symbols, GetSecurityInfo }, close: () => library.close() };
+        },
+      });
+      const { connect, listen } = await import(${JSON.stringify(API_URL)});
+      const name = ${JSON.stringify(name)};
+      const listener = await listen({ name });
+      const accepted = listener.accept();
+      const refused = await connect({ name, timeout: 2000 }).then(
+        () => "connected",
+        (error) => error.name + ": " + error.message,
+      );
+      console.log(refused);
+      // The server's side of the refused connection: closed, with nothing in it.
+      const server = await accepted;
+      console.log("server received " + JSON.stringify(await server.receive()));
+      const next = listener.accept();
+      const trusted = await connect({ name, timeout: 2000, trustServer: "any" });
+      await trusted.send("hello");
+      console.log("trusted: " + new TextDecoder().decode(await (await next).receive()));
+      await trusted.close();
+      listener.close();
+    `;
+    await using proc = Proc.eval(code);
+    const output = await outputWithin(proc, 60_000);
+    assertStrictEquals(output.code, 0, output.stderr);
+    assertStrictEquals(output.lines.length, 3, output.stdout);
+    assertStrictEquals(
+      output.lines[0],
+      `PermissionDeniedError: the endpoint ${name} (${resolveEndpoint(name).path}) is owned by ` +
+        `S-1-5-21-1-2-3-1001, not by you; nothing was sent (connect with trustServer "any" if ` +
+        `you trust that user's server)`,
+    );
+    assertStrictEquals(output.lines[1], "server received null");
+    assertStrictEquals(output.lines[2], "trusted: hello");
+  },
+});

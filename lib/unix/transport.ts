@@ -140,9 +140,19 @@ function counted(conn: Deno.UnixConn, release: () => void): ByteConn {
 
 function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
   const { path, name } = options;
+  const checked = options.trustServer !== "any";
   return retryUntil(async () => {
     try {
-      return await Deno.connect({ transport: "unix", path });
+      // Checked before connecting, so that nothing reaches a foreign socket.
+      const before = checked ? await ownerChecked(path, name) : undefined;
+      const conn = await Deno.connect({ transport: "unix", path });
+      if (before === undefined) return conn;
+      // Deno exposes no SO_PEERCRED, so the file is checked again: had it been replaced while
+      // connecting, this connection may be to the replacement; drop it and look again.
+      const after = await Deno.stat(path).catch(() => undefined);
+      if (after?.ino === before.ino && after.dev === before.dev) return conn;
+      conn.close();
+      return undefined;
     } catch (error) {
       // Absent, not yet listening, busy (its accept queue is full, `EAGAIN`), or gone while
       // this connection was being set up (`ECONNRESET`, as when a server is killed right then):
@@ -166,6 +176,37 @@ function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
     signal: options.signal,
     timedOut: () => new ConnectTimeoutError(`no server is listening on ${name} (${path})`),
   });
+}
+
+// The socket file at `path` (followed through links, as `connect` follows them), refused unless
+// it belongs to this user or root: another local user may create a socket at a path in a
+// directory it can write to (a shared one such as /tmp, or `/tmp/duct-UID` made before duct
+// made it), and would then receive everything sent to it. Root may read it all anyway.
+async function ownerChecked(path: string, name: string): Promise<Deno.FileInfo> {
+  const info = await Deno.stat(path);
+  const uid = Deno.uid();
+  if (uid === null || info.uid === uid || info.uid === ROOT_UID || info.uid === null) return info;
+  throw new PermissionDeniedError(
+    `the endpoint ${name} (${path}) is owned by ${await userName(info.uid)}, not by you; ` +
+      `nothing was sent (connect with trustServer "any" if you trust that user's server)`,
+  );
+}
+
+/** The superuser, whose endpoints are trusted like the user's own. */
+const ROOT_UID = 0;
+
+// `name (uid N)` from /etc/passwd when it can be read, else `user N`.
+async function userName(uid: number): Promise<string> {
+  try {
+    const passwd = await Deno.readTextFile("/etc/passwd");
+    const entry = passwd.split("\n").map((line) => line.split(":")).find((fields) =>
+      fields[2] === String(uid)
+    );
+    if (entry !== undefined) return `${entry[0]} (uid ${uid})`;
+  } catch {
+    // No permission (the compiled client reads only its socket directories) or no such file.
+  }
+  return `user ${uid}`;
 }
 
 // Sets a umask under which new files are owner-only, and returns how to put the old one back.

@@ -80,6 +80,56 @@ export const SDDL_REVISION_1 = 1;
 export const TOKEN_QUERY = 0x0008;
 /** `TokenUser` of `TOKEN_INFORMATION_CLASS`: the token's user SID. */
 export const TOKEN_USER_CLASS = 1;
+/** `TokenOwner`: the SID the token makes the owner of objects it creates (user or Administrators). */
+export const TOKEN_OWNER_CLASS = 4;
+/** `SE_KERNEL_OBJECT` of `SE_OBJECT_TYPE`: a handle to a kernel object (here, a pipe). */
+export const SE_KERNEL_OBJECT = 6;
+/** `OWNER_SECURITY_INFORMATION`: read an object's owner SID. */
+export const OWNER_SECURITY_INFORMATION = 0x1;
+/** The well-known SID of LocalSystem (`SY`). */
+export const SYSTEM_SID = "S-1-5-18";
+/** The well-known SID of the BUILTIN\Administrators group (`BA`). */
+export const ADMINISTRATORS_SID = "S-1-5-32-544";
+
+// --- NtCreateFile, NtSetInformationFile --------------------------------------------------------
+
+/** `SYNCHRONIZE`, which `CreateFileW` adds to every access it asks for. */
+export const SYNCHRONIZE = 0x0010_0000;
+/** `FILE_READ_ATTRIBUTES`, which `CreateFileW` adds too. */
+export const FILE_READ_ATTRIBUTES = 0x0000_0080;
+/** `FILE_OPEN`: the `CreateDisposition` of `OPEN_EXISTING`. */
+export const FILE_OPEN = 1;
+/** `FILE_NON_DIRECTORY_FILE`: the `CreateOptions` `CreateFileW` always passes. */
+export const FILE_NON_DIRECTORY_FILE = 0x0000_0040;
+/** `OBJ_CASE_INSENSITIVE`: names compare without case, as for `CreateFileW`. */
+export const OBJ_CASE_INSENSITIVE = 0x0000_0040;
+/** `SecurityIdentification` of `SECURITY_IMPERSONATION_LEVEL`. */
+export const SECURITY_IDENTIFICATION_LEVEL = 1;
+/** `FilePipeInformation` of `FILE_INFORMATION_CLASS` (what `SetNamedPipeHandleState` sets). */
+export const FILE_PIPE_INFORMATION_CLASS = 23;
+/** `FILE_PIPE_MESSAGE_MODE`: `FILE_PIPE_INFORMATION.ReadMode` for message reads. */
+export const FILE_PIPE_MESSAGE_MODE = 1;
+/** `FILE_PIPE_QUEUE_OPERATION`: `CompletionMode` of a blocking-mode (`PIPE_WAIT`) pipe. */
+export const FILE_PIPE_QUEUE_OPERATION = 0;
+/** `sizeof(OBJECT_ATTRIBUTES)`: Length, RootDirectory, ObjectName, Attributes, SD, SQOS. */
+export const OBJECT_ATTRIBUTES_SIZE = 48;
+/** Offset of `OBJECT_ATTRIBUTES.ObjectName`. */
+export const OA_NAME = 16;
+/** Offset of `OBJECT_ATTRIBUTES.Attributes`. */
+export const OA_ATTRIBUTES = 24;
+/** Offset of `OBJECT_ATTRIBUTES.SecurityQualityOfService`. */
+export const OA_SQOS = 40;
+/** `sizeof(UNICODE_STRING)`: Length and MaximumLength (bytes), then the `Buffer` pointer. */
+export const UNICODE_STRING_SIZE = 16;
+/** Offset of `UNICODE_STRING.Buffer`. */
+export const US_BUFFER = 8;
+/**
+ * `sizeof(SECURITY_QUALITY_OF_SERVICE)`: Length, ImpersonationLevel (DWORDs), then the BOOLEANs
+ * ContextTrackingMode and EffectiveOnly, padded.
+ */
+export const SQOS_SIZE = 12;
+/** `sizeof(IO_STATUS_BLOCK)`: Status (padded to a pointer), Information. */
+export const IO_STATUS_BLOCK_SIZE = 16;
 
 // --- Win32 error codes ----------------------------------------------------------------------------
 
@@ -152,6 +202,22 @@ export function ntSeverity(status: number): number {
 }
 /** `ntSeverity` of an error status (`NT_ERROR`): the call failed and queues no packet. */
 export const SEVERITY_ERROR = 3;
+/** `ntSeverity` of a warning (`NT_WARNING`), such as `STATUS_BUFFER_OVERFLOW`. */
+export const SEVERITY_WARNING = 2;
+
+/**
+ * `NT_SUCCESS`: severity success or informational (0 or 1), `STATUS_PENDING` among them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ntSuccess, STATUS_BUFFER_OVERFLOW, STATUS_PENDING } from "./ffi.ts";
+ * assert.deepEqual([ntSuccess(STATUS_PENDING), ntSuccess(STATUS_BUFFER_OVERFLOW)], [true, false]);
+ * ```
+ */
+export function ntSuccess(status: number): boolean {
+  return ntSeverity(status) < SEVERITY_WARNING;
+}
 
 // --- Structure layouts (x64) ----------------------------------------------------------------------
 
@@ -233,15 +299,6 @@ const KERNEL32 = {
       "pointer", // hTemplateFile
     ],
     result: "pointer",
-  },
-  SetNamedPipeHandleState: {
-    parameters: [
-      "pointer", // hNamedPipe
-      "buffer", // lpMode
-      "pointer", // lpMaxCollectionCount
-      "pointer", // lpCollectDataTimeout
-    ],
-    result: "i32",
   },
   CancelIoEx: {
     parameters: [
@@ -334,6 +391,32 @@ const ADVAPI32 = {
     ],
     result: "i32",
   },
+  // Returns its Win32 error itself: no GetLastError read follows it.
+  GetSecurityInfo: {
+    parameters: [
+      "pointer", // handle
+      "u32", // ObjectType
+      "u32", // SecurityInfo
+      "buffer", // ppsidOwner
+      "pointer", // ppsidGroup
+      "pointer", // ppDacl
+      "pointer", // ppSacl
+      "buffer", // ppSecurityDescriptor
+    ],
+    result: "u32",
+  },
+  LookupAccountSidW: {
+    parameters: [
+      "pointer", // lpSystemName
+      "pointer", // Sid
+      "buffer", // Name
+      "buffer", // cchName
+      "buffer", // ReferencedDomainName
+      "buffer", // cchReferencedDomainName
+      "buffer", // peUse
+    ],
+    result: "i32",
+  },
   ConvertStringSecurityDescriptorToSecurityDescriptorW: {
     parameters: [
       "buffer", // StringSecurityDescriptor
@@ -372,6 +455,34 @@ const NTDLL = {
   RtlNtStatusToDosError: { parameters: ["u32" /* Status */], result: "u32" },
   NtReadFile: NT_TRANSFER,
   NtWriteFile: NT_TRANSFER,
+  // What CreateFileW calls, returning the NTSTATUS itself (no GetLastError read to go wrong).
+  NtCreateFile: {
+    parameters: [
+      "buffer", // FileHandle
+      "u32", // DesiredAccess
+      "buffer", // ObjectAttributes
+      "buffer", // IoStatusBlock
+      "pointer", // AllocationSize
+      "u32", // FileAttributes
+      "u32", // ShareAccess
+      "u32", // CreateDisposition
+      "u32", // CreateOptions
+      "pointer", // EaBuffer
+      "u32", // EaLength
+    ],
+    result: "u32",
+  },
+  // What SetNamedPipeHandleState calls (FilePipeInformation), returning the NTSTATUS.
+  NtSetInformationFile: {
+    parameters: [
+      "pointer", // FileHandle
+      "buffer", // IoStatusBlock
+      "buffer", // FileInformation
+      "u32", // Length
+      "u32", // FileInformationClass
+    ],
+    result: "u32",
+  },
   NtFsControlFile: {
     parameters: [
       ...NT_IO,

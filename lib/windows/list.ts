@@ -20,7 +20,8 @@ import {
 } from "./ffi.ts";
 
 /**
- * Every named pipe on the machine, sorted by name, in the order of {@linkcode EndpointInfo}.
+ * Every named pipe on the machine, each once, sorted by name: a snapshot, as pipes come and go
+ * while it is taken (see {@linkcode pipeEntries}).
  *
  * @throws {Win32Error} if the pipe directory cannot be read (under Wine, which cannot list it,
  * with `ERROR_BAD_DEV_TYPE`).
@@ -36,6 +37,8 @@ export function listPipes(): EndpointInfo[] {
   const data = new Uint8Array(WIN32_FIND_DATAW_SIZE);
   const handle = kernel32.FindFirstFileW(wideString(`${PIPE_PREFIX}*`), data);
   if (isInvalidHandle(handle)) {
+    // Read at once. Only which failure is reported depends on it: Windows always has pipes
+    // (lsass, InitShutdown, …), so this call fails only on a system that cannot list them.
     const error = kernel32.GetLastError();
     if (error === ERROR_FILE_NOT_FOUND || error === ERROR_NO_MORE_FILES) return [];
     if (error === ERROR_BAD_DEV_TYPE) {
@@ -49,16 +52,31 @@ export function listPipes(): EndpointInfo[] {
   }
   const names: string[] = [];
   try {
+    // FindNextFileW fails only at the end of the pipe directory (ERROR_NO_MORE_FILES): its code
+    // is not read, since a second FFI call's last error may have been overwritten by then, and a
+    // listing cut short by any other failure is still a snapshot of what was there.
     do names.push(fileName(data)); while (kernel32.FindNextFileW(handle, data));
-    const error = kernel32.GetLastError();
-    if (error !== ERROR_NO_MORE_FILES) {
-      throw win32Error(error, `cannot list the pipes in ${PIPE_PREFIX}`);
-    }
   } finally {
     kernel32.FindClose(handle);
   }
-  names.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
-  return names.map((name) => ({
+  return pipeEntries(names);
+}
+
+/**
+ * The entries of a listing of `\\.\pipe\`: each name once, sorted. Pipes created and closed
+ * between `FindNextFileW` batches can make the pipe file system return a name twice (or miss
+ * one): the listing is a snapshot, not a consistent view.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pipeEntries } from "./list.ts";
+ * assert.deepEqual(pipeEntries(["b", "a", "b"]).map((entry) => entry.name), ["a", "b"]);
+ * ```
+ */
+export function pipeEntries(names: readonly string[]): EndpointInfo[] {
+  const unique = [...new Set(names)].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  return unique.map((name) => ({
     name,
     path: PIPE_PREFIX + name,
     state: "live",

@@ -10,7 +10,12 @@ import {
   DWORD_SIZE,
   ERROR_SUCCESS,
   FILE_FLAG_OVERLAPPED,
-  kernel32Symbols,
+  FILE_PIPE_INFORMATION_CLASS,
+  FILE_PIPE_MESSAGE_MODE,
+  FILE_PIPE_QUEUE_OPERATION,
+  IO_STATUS_BLOCK_SIZE,
+  ntdllSymbols,
+  ntSuccess,
   PIPE_ACCESS_DUPLEX,
   PIPE_READMODE_MESSAGE,
   PIPE_REJECT_REMOTE_CLIENTS,
@@ -36,10 +41,21 @@ export const PIPE_MODE = PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
  * ```
  */
 export function setMessageReadMode(handle: Deno.PointerValue): number {
-  const kernel32 = kernel32Symbols();
-  const mode = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
-  new DataView(mode.buffer).setUint32(0, PIPE_READMODE_MESSAGE, true);
-  if (kernel32.SetNamedPipeHandleState(handle, mode, null, null)) return ERROR_SUCCESS;
-  // Read at once: the next FFI call could replace it.
-  return kernel32.GetLastError();
+  // What SetNamedPipeHandleState(PIPE_READMODE_MESSAGE | PIPE_WAIT) does (ReactOS, Wine), called
+  // directly for its NTSTATUS: the last error, read by a second FFI call, could be overwritten
+  // by the runtime in between.
+  const ntdll = ntdllSymbols();
+  const info = new Uint8Array(new ArrayBuffer(2 * DWORD_SIZE));
+  const view = new DataView(info.buffer);
+  view.setUint32(0, FILE_PIPE_MESSAGE_MODE, true); // ReadMode
+  view.setUint32(DWORD_SIZE, FILE_PIPE_QUEUE_OPERATION, true); // CompletionMode
+  const status = new Uint8Array(new ArrayBuffer(IO_STATUS_BLOCK_SIZE));
+  const result = ntdll.NtSetInformationFile(
+    handle,
+    status,
+    info,
+    info.length,
+    FILE_PIPE_INFORMATION_CLASS,
+  );
+  return ntSuccess(result) ? ERROR_SUCCESS : ntdll.RtlNtStatusToDosError(result);
 }

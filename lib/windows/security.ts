@@ -19,6 +19,7 @@ import {
   SA_LENGTH,
   SDDL_REVISION_1,
   SECURITY_ATTRIBUTES_SIZE,
+  TOKEN_OWNER_CLASS,
   TOKEN_QUERY,
   TOKEN_USER_CLASS,
   wideString,
@@ -76,6 +77,27 @@ export function pipeSddl(userSid: string, allowOthers: boolean): string {
  * ```
  */
 export function currentUserSid(): string {
+  return tokenSid(TOKEN_USER_CLASS);
+}
+
+/**
+ * The string SID this process's token makes the owner of what it creates (`TokenOwner`): the user,
+ * or the Administrators group for an elevated administrator (Windows' default for that group).
+ *
+ * @throws {Win32Error} if the token cannot be read.
+ *
+ * @example
+ * ```ts ignore
+ * import { tokenOwnerSid } from "./security.ts";
+ * console.log(tokenOwnerSid()); // S-1-5-21-…-1001, or S-1-5-32-544
+ * ```
+ */
+export function tokenOwnerSid(): string {
+  return tokenSid(TOKEN_OWNER_CLASS);
+}
+
+// `TOKEN_USER` and `TOKEN_OWNER` both start with the SID's pointer, into the same buffer.
+function tokenSid(infoClass: number): string {
   const kernel32 = kernel32Symbols();
   const advapi32 = advapi32Symbols();
   const tokenOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
@@ -86,26 +108,42 @@ export function currentUserSid(): string {
   try {
     const info = new Uint8Array(new ArrayBuffer(TOKEN_USER_BUFFER));
     const needed = new Uint8Array(new ArrayBuffer(DWORD_SIZE));
-    if (!advapi32.GetTokenInformation(token, TOKEN_USER_CLASS, info, info.length, needed)) {
+    if (!advapi32.GetTokenInformation(token, infoClass, info, info.length, needed)) {
       throw win32Error(kernel32.GetLastError(), "cannot read the user of this process's token");
     }
     // `sid` points into `info`: a raw pointer does not keep `info` alive, so `info` is used again
     // after the call that reads through it.
     const sid = pointerAt(info, TOKEN_USER_SID);
-    const textOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
-    const formatted = advapi32.ConvertSidToStringSidW(sid, textOut);
+    const text = sidString(sid);
     keepAlive(info);
-    if (!formatted) {
-      throw win32Error(kernel32.GetLastError(), "cannot format the user's SID");
-    }
-    const text = pointerAt(textOut);
-    try {
-      return readWideString(text);
-    } finally {
-      kernel32.LocalFree(text);
-    }
+    return text;
   } finally {
     kernel32.CloseHandle(token);
+  }
+}
+
+/**
+ * The `S-1-…` form of the binary SID at `sid`.
+ *
+ * @throws {Win32Error} if Windows cannot format it.
+ *
+ * @example
+ * ```ts ignore
+ * import { sidString } from "./security.ts";
+ * console.log(sidString(sidPointer)); // S-1-5-18
+ * ```
+ */
+export function sidString(sid: Deno.PointerValue): string {
+  const kernel32 = kernel32Symbols();
+  const textOut = new Uint8Array(new ArrayBuffer(POINTER_SIZE));
+  if (!advapi32Symbols().ConvertSidToStringSidW(sid, textOut)) {
+    throw win32Error(kernel32.GetLastError(), "cannot format a SID");
+  }
+  const text = pointerAt(textOut);
+  try {
+    return readWideString(text);
+  } finally {
+    kernel32.LocalFree(text);
   }
 }
 
@@ -152,12 +190,32 @@ export function pipeSecurity(allowOthers: boolean): PipeSecurity {
   };
 }
 
-function pointerAt(buffer: Uint8Array, offset = 0): Deno.PointerValue {
+/**
+ * The pointer stored at `offset` of `buffer` (an out-parameter of a Win32 call).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pointerAt } from "./security.ts";
+ * assert.equal(pointerAt(new Uint8Array(8)), null);
+ * ```
+ */
+export function pointerAt(buffer: Uint8Array, offset = 0): Deno.PointerValue {
   const value = new DataView(buffer.buffer, buffer.byteOffset).getBigUint64(offset, true);
   return Deno.UnsafePointer.create(value);
 }
 
-function readWideString(pointer: Deno.PointerValue): string {
+/**
+ * The NUL-terminated UTF-16 string at `pointer` (`""` for a null pointer).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readWideString } from "./security.ts";
+ * assert.equal(readWideString(null), "");
+ * ```
+ */
+export function readWideString(pointer: Deno.PointerValue): string {
   if (pointer === null) return "";
   const view = new Deno.UnsafePointerView(pointer);
   let text = "";
@@ -171,7 +229,16 @@ function readWideString(pointer: Deno.PointerValue): string {
 // Reachability across an FFI call that only saw a raw pointer into `value`: calling this after the
 // call keeps `value` alive until then.
 const kept: unknown[] = [];
-function keepAlive(value: unknown): void {
+/**
+ * Keeps `value` reachable until this call, after an FFI call that only saw a raw pointer into it.
+ *
+ * @example
+ * ```ts
+ * import { keepAlive } from "./security.ts";
+ * keepAlive(new Uint8Array(4));
+ * ```
+ */
+export function keepAlive(value: unknown): void {
   kept.push(value);
   kept.pop();
 }

@@ -24,21 +24,19 @@ import {
   ERROR_PIPE_CONNECTED,
   ERROR_SUCCESS,
   FILE_FLAG_FIRST_PIPE_INSTANCE,
-  FILE_FLAG_OVERLAPPED,
   FILE_WRITE_ATTRIBUTES,
   FILE_WRITE_DATA,
   GENERIC_READ,
   isInvalidHandle,
   kernel32Symbols,
-  OPEN_EXISTING,
   PIPE_MAX_INSTANCES,
   PIPE_UNLIMITED_INSTANCES,
-  SECURITY_IDENTIFICATION,
-  SECURITY_SQOS_PRESENT,
   wideString,
 } from "./ffi.ts";
 import { describeCode, win32Error } from "./errors.ts";
 import { PipeConn } from "./pipe.ts";
+import { checkPipeOwner } from "./owner.ts";
+import { openPipeClient } from "./pipe_open.ts";
 import { PIPE_MODE, PIPE_OPEN_MODE, setMessageReadMode } from "./pipe_mode.ts";
 import { handleCtrlC } from "./console.ts";
 import { retryUntil } from "../retry.ts";
@@ -48,15 +46,13 @@ import { type PipeSecurity, pipeSecurity } from "./security.ts";
 export const PIPE_BUFFER_SIZE = 64 * 1024;
 /** `nDefaultTimeOut` 0: clients calling `WaitNamedPipe` with the default wait 50 ms. */
 const DEFAULT_TIMEOUT = 0;
-/** The client shares nothing: a pipe end has one owner. */
-const NO_SHARING = 0;
 
 // Exactly what a client needs: read, write, and FILE_WRITE_ATTRIBUTES for SetNamedPipeHandleState.
 // Not GENERIC_WRITE: its FILE_APPEND_DATA (FILE_CREATE_PIPE_INSTANCE) is not granted to other
 // users (security.ts), so asking for it would be refused under --allow-others.
+// Opened overlapped, with SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION (pipe_open.ts).
 // `>>> 0`: GENERIC_READ has the top bit set, and FFI wants an unsigned value.
 const CLIENT_ACCESS = (GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES) >>> 0;
-const CLIENT_FLAGS = (FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION) >>> 0;
 
 /**
  * The Windows transport.
@@ -335,22 +331,12 @@ class PipeListener implements ByteListener {
 
 function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
   const { name, path } = options;
-  const kernel32 = kernel32Symbols();
-  const widePath = wideString(path);
   let lastError = ERROR_SUCCESS;
   return retryUntil(() => {
-    const handle = kernel32.CreateFileW(
-      widePath,
-      CLIENT_ACCESS,
-      NO_SHARING,
-      null,
-      OPEN_EXISTING,
-      CLIENT_FLAGS,
-      null,
-    );
-    // Read at once: the next FFI call or await could replace it.
-    const error = kernel32.GetLastError();
-    if (!isInvalidHandle(handle)) return Promise.resolve(openClient(handle, path));
+    // NtCreateFile, for a status that no later call can overwrite (pipe_open.ts).
+    const opened = openPipeClient(path, CLIENT_ACCESS);
+    if (opened.error === undefined) return Promise.resolve(openClient(opened.handle, options));
+    const { error } = opened;
     // Absent (no such pipe) or busy (every instance taken): both may change soon, so retry.
     if (error !== ERROR_FILE_NOT_FOUND && error !== ERROR_PIPE_BUSY) {
       throw win32Error(error, `cannot connect to ${name} (${path})`, path);
@@ -372,8 +358,16 @@ function connectPipe(options: TransportConnectOptions): Promise<ByteConn> {
   });
 }
 
-function openClient(handle: Deno.PointerValue, path: string): ByteConn {
+function openClient(handle: Deno.PointerValue, options: TransportConnectOptions): ByteConn {
+  const { name, path } = options;
   const kernel32 = kernel32Symbols();
+  try {
+    // Before anything is sent: whoever created the name first gets the connection (owner.ts).
+    if (options.trustServer !== "any") checkPipeOwner(handle, name, path);
+  } catch (error) {
+    kernel32.CloseHandle(handle);
+    throw error;
+  }
   // A client end starts in byte read mode; message mode keeps one reply per read.
   const error = setMessageReadMode(handle);
   if (error !== ERROR_SUCCESS) {

@@ -3,8 +3,9 @@
  * message-mode pipe, blocking I/O, NUL-terminated strings without any length prefix. duct's
  * client talks to it with `--framing nul`.
  *
- * Usage: classic_server.exe \\.\pipe\NAME [CLIENTS]
- * Serves CLIENTS clients (default 1) one after the other. For each message it prints
+ * Usage: classic_server.exe \\.\pipe\NAME [CLIENTS [open]]
+ * Serves CLIENTS clients (default 1) one after the other. With "open", the pipe has a NULL DACL
+ * (anyone may open it), as a careless or hostile server of another user would make it. For each message it prints
  * "client: TEXT" and answers "Message received successfully" (strlen + 1 bytes). Prints
  * "ready" once the first instance exists, so a test knows when to connect.
  */
@@ -22,10 +23,21 @@ int main(int argc, char **argv) {
         return 2;
     }
     int clients = argc > 2 ? atoi(argv[2]) : 1;
+    SECURITY_DESCRIPTOR open;
+    SECURITY_ATTRIBUTES attributes = {sizeof attributes, &open, FALSE};
+    LPSECURITY_ATTRIBUTES security = NULL;
+    if (argc > 3 && strcmp(argv[3], "open") == 0) {
+        if (!InitializeSecurityDescriptor(&open, SECURITY_DESCRIPTOR_REVISION) ||
+            !SetSecurityDescriptorDacl(&open, TRUE, NULL, FALSE)) {
+            fprintf(stderr, "cannot build a NULL DACL: %lu\n", GetLastError());
+            return 1;
+        }
+        security = &attributes;
+    }
     for (int served = 0; served < clients; served++) {
         HANDLE pipe = CreateNamedPipeA(argv[1], PIPE_ACCESS_DUPLEX,
                                        PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT,
-                                       PIPE_UNLIMITED_INSTANCES, BUFFER_SIZE, BUFFER_SIZE, 0, NULL);
+                                       PIPE_UNLIMITED_INSTANCES, BUFFER_SIZE, BUFFER_SIZE, 0, security);
         if (pipe == INVALID_HANDLE_VALUE) {
             fprintf(stderr, "CreateNamedPipe failed: %lu\n", GetLastError());
             return 1;
