@@ -24,6 +24,7 @@ export {
   platformTransport,
 } from "./api.ts";
 export { Connection, type ConnectionOptions } from "./connection.ts";
+export type { ReceiveOptions } from "./abort.ts";
 export {
   DEFAULT_NAME,
   defaultDirectory,
