@@ -285,9 +285,7 @@ function serveClient(
       clearTimeout(idleTimer);
       // Reported here, not in `catch`: the abort usually ends the pending receive quietly, as if
       // the client had left, and an idle client dropped without a word is a mystery to debug.
-      if (idleExpired) {
-        events.error(id, `idle for more than ${secondsText(options.idleTimeout!)}`);
-      }
+      if (idleExpired) events.error(id, idleError(conn, options.idleTimeout!));
       try {
         await chain;
       } catch {
@@ -315,6 +313,16 @@ function serveClient(
 }
 
 const ignore = () => {};
+
+// An idle cut is not an end of stream: a message the client had begun is named here, and never
+// printed as a message of its own (it was not finished, and it is not answered).
+function idleError(conn: Connection, timeout: number): string {
+  const idle = `idle for more than ${secondsText(timeout)}`;
+  const unfinished = conn.unfinished;
+  if (unfinished === undefined) return idle;
+  return `${idle}, in the middle of a message: its ${unfinished.length} bytes received so far ` +
+    `were dropped, not printed (${displayPayload(unfinished, { headBytes: 64 })})`;
+}
 
 // Why a client was dropped; for a length header that reads as text, the likely cause too.
 function clientError(error: unknown, framing: Framing): string {

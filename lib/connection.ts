@@ -66,6 +66,7 @@ export class Connection implements AsyncDisposable {
   readonly #writer: WriteBatcher;
   #writeClosed = false;
   #last: Uint8Array | undefined;
+  #unfinished: Uint8Array | undefined;
   // Why receiving failed (a broken protocol or a lost connection): every later receive rejects.
   #readError: unknown;
   // A reset that came after an unterminated last `line`/`nul` frame: reported once that frame
@@ -115,6 +116,15 @@ export class Connection implements AsyncDisposable {
   /** The framing in use. */
   get framing(): Framing {
     return this.#options.framing;
+  }
+
+  /**
+   * The bytes of a frame that this side's `abort()` or `close()` cut short while it arrived
+   * (after a `length` header, the payload so far), else `undefined`. `receive` never returns it:
+   * the peer did not finish it, and this side's close is not the peer's end of stream.
+   */
+  get unfinished(): Uint8Array | undefined {
+    return this.#unfinished;
   }
 
   /** Bytes accepted by `send` but not yet handed to the operating system. */
@@ -403,7 +413,11 @@ export class Connection implements AsyncDisposable {
     }
     if (count === null) {
       this.#ended = true;
-      this.#last = this.#decoder.end();
+      // Closed by this side (`abort`, an idle timeout): not the peer's end of stream, so a frame
+      // it left unfinished is not delivered as its last (see `unfinished`).
+      if (this.#closed) {
+        if (this.#decoder.buffered > 0) this.#unfinished = this.#decoder.rest();
+      } else this.#last = this.#decoder.end();
       return;
     }
     if (count === buffer.length && buffer === this.#readBuffer) {

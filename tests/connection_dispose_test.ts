@@ -1,7 +1,8 @@
 /**
  * `await using conn` when the peer has gone (issue 18): a finished conversation (`receive()`
  * returned `null`) ends quietly even if a frame sent after it could not be written; before the end
- * of stream, and for `close()` and `flush()` always, the loss is still reported.
+ * of stream, and for `close()` and `flush()` always, the loss is still reported. And this side's
+ * `abort()` is no end of stream either: a frame it cuts short is `unfinished`, never received.
  */
 
 import { Connection } from "../lib/connection.ts";
@@ -36,4 +37,15 @@ Deno.test("dispose: before the end of stream, a frame that could not be written 
   const conn = new Connection(near);
   await conn.send("lost");
   await assertRejects(() => conn[Symbol.asyncDispose](), ConnectionClosedError);
+});
+
+Deno.test("abort() is not an end of stream: an unfinished frame is kept aside, not received", async () => {
+  const [near, far] = memoryPair();
+  const conn = new Connection(near, { framing: "line" });
+  await far.write(new TextEncoder().encode("whole\npartial"));
+  assertEquals(text((await conn.receive())!), "whole");
+  const pending = conn.receive();
+  conn.abort();
+  assertStrictEquals(await pending, null);
+  assertEquals(text(conn.unfinished!), "partial");
 });
