@@ -26,12 +26,21 @@ import {
   UsageError,
 } from "./cli/args.ts";
 import { EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, failureOf } from "./cli/exit_codes.ts";
-import { inputBatches } from "./cli/client_input.ts";
+import { INPUT_MODES, inputBatches, type InputMode } from "./cli/client_input.ts";
 import { outcomeOf } from "./cli/client_outcome.ts";
 import { gaveUp, reliableSession, unconfirmedLines } from "./cli/client_reconnect.ts";
+import { framingGuard } from "./cli/client_outcome.ts";
 import { runList, runPing } from "./cli/client_list.ts";
 import { displayPayload, reportError, secondsText } from "./cli/output.ts";
-import { discardReplies, Ledger, Output, readReplies, replyPrinter } from "./cli/client_replies.ts";
+import {
+  discardReplies,
+  Ledger,
+  Output,
+  readReplies,
+  replyPrinter,
+  ReplyTimeoutError,
+} from "./cli/client_replies.ts";
+import { watchStalls } from "./lib/stall_watch.ts";
 import { runMain } from "./cli/main.ts";
 
 const PROGRAM = "duct-client";
@@ -42,13 +51,17 @@ const SEND_HIGH_WATER = 1024 * 1024;
 
 /** Default `--window`: most messages kept unconfirmed with `--reconnect`. */
 const DEFAULT_WINDOW = 1000;
+/** Default `--reply-timeout`: an acking server answers in milliseconds; 30 s is a hung one. */
+const DEFAULT_REPLY_TIMEOUT = 30_000;
 
 const HELP = `Usage: ${PROGRAM} [options] [MESSAGE...]
        ${PROGRAM} --list [--json]
        ${PROGRAM} --ping [--name NAME] [--timeout SECS] [--json]
 
-Sends each MESSAGE to a duct server as one message, or else every line of stdin (prompting when
-stdin is a terminal), and prints each reply.
+Sends each MESSAGE to a duct server as one message, or else stdin (every line by default,
+prompting when stdin is a terminal), and prints each reply: on a terminal as "server: TEXT"
+(control characters escaped, long replies cut to their first KiB); else (a pipe or a file) each
+reply's payload whole and as it is, then a newline, as nc and socat pass data on.
 
 Options:
   --name NAME            endpoint name or path (default: ${DEFAULT_NAME})
@@ -59,6 +72,10 @@ ${SIZE_UNITS_HELP}
                          for it to close the connection after the end of input (default: ${
   DEFAULT_CONNECT_TIMEOUT / 1000
 })
+  --input MODE           how stdin is cut into messages: line (default; a \r before the \n is
+                         dropped), nul (NUL-separated, as xargs -0), whole (all of it is one)
+  --reply-timeout SECS   give up when the server has sent no reply for this long while messages
+                         await one (0: wait for ever; default: ${DEFAULT_REPLY_TIMEOUT / 1000})
   --no-reply             send without waiting for replies (any that come are read and dropped);
                          at the end of input, wait up to --timeout for the server to close the
                          connection (a note says so if it does not)
@@ -69,20 +86,25 @@ ${SIZE_UNITS_HELP}
                          while this many are (default: ${DEFAULT_WINDOW}, and at most 16MiB of them)
   --list                 list the endpoints reachable by plain name (Unix: live or stale)
   --ping                 connect to NAME and print how long it took (exit 2 if nobody answers)
-  --json                 print replies as JSON objects, one per line
+  --json                 print replies as JSON objects, one per line (with --reconnect, also the
+                         messages never confirmed, after a failure or Ctrl+C)
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
 Exit status: 0 when every message was sent (and answered, unless --no-reply), also when the
-server then closed the connection first (a note says so); 2 if no server listens on NAME within
---timeout; 3 if the connection closed before every message was answered (with --reconnect: no
-server came back within --timeout, the error says how many were never answered); 64 for a wrong
-command line; 130 after Ctrl+C; 141 when stdout was closed (| head), quietly, as cat does; 1 for
-any other error, such as a message the framing cannot carry (positional messages are all
-checked before any is sent).`;
+server closed the connection after answering every message typed at the prompt (a note says
+so); 2 if no server listens on NAME within --timeout; 3 if a message was not answered: the
+connection closed first, or no reply came within --reply-timeout (with --reconnect: no server
+came back within --timeout; the error says how many were never answered); 5 if the server
+closed the connection before all of piped input was sent, though it answered every message
+sent; 64 for a wrong command line; 130 after Ctrl+C (saying how many were not answered); 141
+when stdout was closed (| head), quietly, as cat does; 1 for any other error, such as a message
+the framing cannot carry (positional messages are all checked before any is sent).`;
 
 interface ClientOptions extends EndpointArgs {
   timeout: number;
+  replyTimeout: number;
+  input: InputMode;
   reply: boolean;
   json: boolean;
   messages: string[];
@@ -95,6 +117,8 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
   const { values, positionals } = parseArgs(args, {
     ...ENDPOINT_OPTIONS,
     timeout: { type: "string" },
+    "reply-timeout": { type: "string" },
+    input: { type: "string" },
     "no-reply": { type: "boolean" },
     json: { type: "boolean" },
     reconnect: { type: "boolean" },
@@ -112,6 +136,10 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
     timeout: values.timeout === undefined
       ? DEFAULT_CONNECT_TIMEOUT
       : parseSeconds(values.timeout as string, "--timeout"),
+    replyTimeout: values["reply-timeout"] === undefined
+      ? DEFAULT_REPLY_TIMEOUT
+      : parseSeconds(values["reply-timeout"] as string, "--reply-timeout"),
+    input: parseInputMode(values.input),
     reply: values["no-reply"] !== true,
     json: values.json === true,
     messages: positionals,
@@ -121,6 +149,12 @@ function parseClientArgs(args: string[]): ClientOptions | "help" | "version" {
       : parseCount(values.window as string, "--window"),
     command: values.list ? "list" : values.ping ? "ping" : undefined,
   };
+}
+
+function parseInputMode(value: string | boolean | undefined): InputMode {
+  if (value === undefined) return "line";
+  if (INPUT_MODES.includes(value as InputMode)) return value as InputMode;
+  throw new UsageError(`--input must be one of ${INPUT_MODES.join(", ")}, not "${value}"`);
 }
 
 function checkCombinations(
@@ -134,6 +168,14 @@ function checkCombinations(
   }
   if (values.window !== undefined && !values.reconnect) {
     throw new UsageError("--window applies only with --reconnect");
+  }
+  if (values["reply-timeout"] !== undefined && values["no-reply"]) {
+    throw new UsageError(
+      "--reply-timeout bounds the wait for replies: it cannot go with --no-reply",
+    );
+  }
+  if (values.input !== undefined && positionals.length > 0) {
+    throw new UsageError("--input says how to cut stdin: it cannot go with MESSAGE arguments");
   }
   if (values.list && values.ping) throw new UsageError("--list and --ping go one at a time");
   const command = values.list ? "--list" : values.ping ? "--ping" : undefined;
@@ -209,19 +251,27 @@ async function run(options: ClientOptions): Promise<number> {
   const messages = options.messages.map((message) => encoder.encode(message));
   const invalid = invalidMessage(messages, options);
   if (invalid !== undefined) return reportError(PROGRAM, invalid, EXIT_FAILURE);
-  const interactive = messages.length === 0 && Deno.stdin.isTerminal();
+  const interactive = messages.length === 0 && options.input === "line" &&
+    Deno.stdin.isTerminal();
   const out = new Output(PROMPT);
   const conn = await connectTo(options);
   const ledger = new Ledger();
-  // Ctrl+C at the prompt: end its line first, so the shell's prompt starts on a fresh one.
-  const interrupted = () => {
-    if (out.atPrompt) Deno.stdout.writeSync(encoder.encode("\n"));
-    Deno.exit(EXIT_INTERRUPTED);
+  // A note on stderr never lands on the prompt's line: end it, then show the prompt again.
+  const note = (text: string) => {
+    const atPrompt = out.atPrompt;
+    if (atPrompt) Deno.stdout.writeSync(encoder.encode("\n"));
+    Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: ${text}\n`));
+    if (atPrompt) Deno.stdout.writeSync(encoder.encode(PROMPT));
   };
-  if (interactive) Deno.addSignalListener("SIGINT", interrupted);
-  const show = replyPrinter(ledger, out, options.json);
+  const format = options.json ? "json" : Deno.stdout.isTerminal() ? "text" : "data";
+  const guard = framingGuard(options.framing);
+  const print = replyPrinter(ledger, out, format);
+  const show = (reply: Uint8Array) => {
+    guard.check(reply);
+    return print(reply);
+  };
   const sender = options.reconnect
-    ? reliableSession(conn, { ...options, program: PROGRAM, onReply: show })
+    ? reliableSession(conn, { ...options, program: PROGRAM, onReply: show, note })
     : undefined;
   sender?.done.catch((error) => ledger.end(error));
   const replies = sender !== undefined
@@ -229,15 +279,43 @@ async function run(options: ClientOptions): Promise<number> {
     : options.reply
     ? readReplies(conn, ledger, show)
     : discardReplies(conn, ledger);
+  // The --reconnect sender bounds its own wait for replies.
+  const stopWatch = sender === undefined && options.reply
+    ? watchStalls({
+      timeout: options.replyTimeout,
+      progress: () => ledger.confirmed,
+      owed: () => ledger.ended === undefined && ledger.confirmed < ledger.sent,
+      onStall: () => {
+        ledger.end(new ReplyTimeoutError(options.replyTimeout));
+        // Unblocks a send waiting on a server that stopped reading too.
+        conn.abort();
+      },
+    })
+    : undefined;
+  let interrupts = 0;
+  const interrupted = () => {
+    if (++interrupts > 1) Deno.exit(EXIT_INTERRUPTED);
+    if (out.atPrompt) {
+      out.atPrompt = false;
+      Deno.stdout.writeSync(encoder.encode("\n"));
+    }
+    reportInterrupt({ sender, ledger, out, options }).finally(() => Deno.exit(EXIT_INTERRUPTED));
+  };
+  Deno.addSignalListener("SIGINT", interrupted);
   let sendError: unknown;
   let lastSending: Promise<void> | undefined;
   // Resolves once `message` is taken: with --reconnect, after waiting for room in the window.
   const send = (message: Uint8Array): Promise<void> | undefined => {
+    guard.sent(message);
     if (sender !== undefined) {
-      ledger.sent++;
-      const taken = sender.hasRoom ? undefined : sender.send(message).catch(() => {});
-      if (taken === undefined) sender.send(message).catch(() => {});
-      return taken;
+      if (sender.hasRoom) {
+        sender.send(message).catch(() => {});
+        ledger.sent++;
+        return undefined;
+      }
+      // Counted once taken: one still waiting for room when the sender gives up was never sent
+      // (it is the rest of the input, not an unconfirmed message).
+      return sender.send(message).then(() => void ledger.sent++, () => {});
     }
     const sending = conn.send(message);
     ledger.sent++;
@@ -258,7 +336,11 @@ async function run(options: ClientOptions): Promise<number> {
       for (const message of messages) await send(message);
     } else {
       const stop = Promise.race([ledger.whenEnded, out.whenFailed]);
-      const input = inputBatches(Deno.stdin.readable, { maxFrame: options.maxFrame, stop });
+      const input = inputBatches(Deno.stdin.readable, {
+        input: options.input,
+        maxFrame: options.maxFrame,
+        stop,
+      });
       let number = 0;
       if (interactive) await out.raw(PROMPT);
       try {
@@ -289,7 +371,7 @@ async function run(options: ClientOptions): Promise<number> {
           if (stopped()) break;
         }
       } catch (error) {
-        // The decoder refused a line over --max-frame.
+        // The input reader refused a message over --max-frame.
         if (!(error instanceof DuctError)) throw error;
         badLine = { number: number + 1, error };
       }
@@ -310,18 +392,19 @@ async function run(options: ClientOptions): Promise<number> {
     // messages it has not read yet: wait for it to close, which it does once it has read them
     // all; but not forever, for a server that keeps the connection open.
     else if (halfClosed && !(await endsWithin(ledger.whenEnded, options.timeout))) {
-      Deno.stderr.writeSync(encoder.encode(
-        `${PROGRAM}: the server did not close the connection within --timeout ` +
-          `(${secondsText(options.timeout)}) after the end of input; closing it\n`,
-      ));
+      note(
+        `the server did not close the connection within --timeout ` +
+          `(${secondsText(options.timeout)}) after the end of input; closing it`,
+      );
     }
   } finally {
+    stopWatch?.();
     if (sender !== undefined) sender.abort();
     else conn.abort();
     await replies;
     await out.lines.flush();
     await out.endPromptLine();
-    if (interactive) Deno.removeSignalListener("SIGINT", interrupted);
+    Deno.removeSignalListener("SIGINT", interrupted);
   }
   if (out.error !== undefined) {
     // Whoever closed stdout wanted no more: end quietly, as `cat` does.
@@ -334,10 +417,13 @@ async function run(options: ClientOptions): Promise<number> {
     const failed = gaveUp(ledger.ended.error, { sent: ledger.sent, inputLeft });
     return reportError(PROGRAM, failed.error, failed.status);
   }
+  // A reply timeout aborted the connection: the sends it failed are not the story.
+  if (ledger.ended?.error instanceof ReplyTimeoutError) sendError = undefined;
   const outcome = outcomeOf({
     reply: options.reply,
     framing: options.framing,
     maxFrame: options.maxFrame,
+    input: options.input,
     sent: ledger.sent,
     confirmed: ledger.confirmed,
     repliesEnded: ledger.ended,
@@ -348,10 +434,26 @@ async function run(options: ClientOptions): Promise<number> {
     badLine,
   });
   if (outcome.error !== undefined) return reportError(PROGRAM, outcome.error, outcome.status);
-  if (outcome.note !== undefined) {
-    Deno.stderr.writeSync(encoder.encode(`${PROGRAM}: ${outcome.note}\n`));
-  }
+  if (outcome.note !== undefined) note(outcome.note);
   return outcome.status;
+}
+
+/** On Ctrl+C: says how many messages were never answered, and lists them with `--json`. */
+async function reportInterrupt(
+  session: { sender?: ReliableSender; ledger: Ledger; out: Output; options: ClientOptions },
+): Promise<void> {
+  const { sender, ledger, out, options } = session;
+  if (!options.reply) return;
+  const sent = sender?.sent ?? ledger.sent;
+  const owed = sender?.unconfirmed ?? ledger.sent - ledger.confirmed;
+  if (sender !== undefined && options.json) {
+    for (const line of unconfirmedLines(sender.unconfirmedMessages())) out.line(line);
+  }
+  await out.lines.flush();
+  if (owed > 0) {
+    const were = owed === 1 ? "was" : "were";
+    reportError(PROGRAM, `interrupted: ${owed} of ${sent} messages ${were} not confirmed`, 0);
+  }
 }
 
 /**

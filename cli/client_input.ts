@@ -8,10 +8,21 @@
  * @module
  */
 
-import { FrameDecoder } from "../lib/mod.ts";
+import { FrameDecoder, FrameTooLargeError } from "../lib/mod.ts";
+
+/**
+ * How stdin is cut into messages (`--input`): `line` (a `\r` before the `\n` is dropped), `nul`
+ * (NUL-separated records, as `xargs -0` reads), or `whole` (all of it is one message).
+ */
+export type InputMode = "line" | "nul" | "whole";
+
+/** Every {@linkcode InputMode}, in the order `--help` lists them. */
+export const INPUT_MODES: readonly InputMode[] = ["line", "nul", "whole"];
 
 /** Options of {@linkcode inputBatches}. */
 export interface InputOptions {
+  /** How the input is cut into messages; default `line`. */
+  input?: InputMode;
   /** Longest line taken, in bytes (`--max-frame`). */
   maxFrame: number;
   /** Settles when no more input is wanted (the server has gone): a pending read then ends. */
@@ -19,11 +30,11 @@ export interface InputOptions {
 }
 
 /**
- * The lines of `input`, in batches: every whole line of one read, then the unterminated last
- * line at the end. Each batch cuts its lines as it is iterated: take them all before asking for
- * the next batch. A `\r` before the `\n` is dropped. Ends early, without error, once
- * `options.stop` settles; a line over `maxFrame` throws the decoder's error where it would be,
- * after the lines before it.
+ * The messages of `input`, in batches: every whole line (or record) of one read, then the
+ * unterminated last one at the end; with `input: "whole"`, one batch of one message holding all
+ * of it. Each batch cuts its lines as it is iterated: take them all before asking for the next
+ * batch. Ends early, without error, once `options.stop` settles; a message over `maxFrame`
+ * throws a {@linkcode FrameTooLargeError} where it would be, after the messages before it.
  *
  * @example
  * ```ts
@@ -38,7 +49,7 @@ export async function* inputBatches(
   input: ReadableStream<Uint8Array>,
   options: InputOptions,
 ): AsyncGenerator<Iterable<Uint8Array>> {
-  const decoder = new FrameDecoder({ framing: "line", maxFrame: options.maxFrame });
+  const mode = options.input ?? "line";
   const reader = input.getReader();
   // One cancel for the whole session, which ends a pending read as if the input had ended.
   // (Racing every read against `stop` would hang one reaction per read on it.)
@@ -48,6 +59,12 @@ export async function* inputBatches(
     reader.cancel().catch(() => {});
   });
   try {
+    if (mode === "whole") {
+      const whole = await readWhole(reader, options.maxFrame, () => stopped);
+      if (whole !== undefined) yield [whole];
+      return;
+    }
+    const decoder = new FrameDecoder({ framing: mode, maxFrame: options.maxFrame });
     for (;;) {
       const { value, done } = await reader.read();
       if (stopped) return;
@@ -62,6 +79,32 @@ export async function* inputBatches(
   } finally {
     reader.releaseLock();
   }
+}
+
+// All of `reader`'s bytes as one message, or undefined once `stopped()`. Memory is bounded by
+// `maxFrame`: past it, the input is refused, not read on.
+async function readWhole(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxFrame: number,
+  stopped: () => boolean,
+): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (stopped()) return undefined;
+    if (done) break;
+    size += value.length;
+    if (size > maxFrame) throw new FrameTooLargeError(size, maxFrame);
+    chunks.push(value);
+  }
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.length;
+  }
+  return whole;
 }
 
 // The whole lines buffered in `decoder`, each cut only when asked for. Every step returns the

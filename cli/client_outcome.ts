@@ -4,8 +4,20 @@
  * @module
  */
 
-import { ConnectionClosedError, FrameTooLargeError, type Framing } from "../lib/mod.ts";
-import { EXIT_FAILURE, EXIT_OK, EXIT_UNCONFIRMED, failureOf } from "./exit_codes.ts";
+import {
+  ConnectionClosedError,
+  FrameTooLargeError,
+  type Framing,
+  ProtocolError,
+} from "../lib/mod.ts";
+import type { InputMode } from "./client_input.ts";
+import {
+  EXIT_FAILURE,
+  EXIT_INPUT_LEFT,
+  EXIT_OK,
+  EXIT_UNCONFIRMED,
+  failureOf,
+} from "./exit_codes.ts";
 import { textHeaderHint } from "./output.ts";
 
 /** What happened during a session, as {@linkcode outcomeOf} needs it. */
@@ -16,6 +28,8 @@ export interface SessionFacts {
   framing: Framing;
   /** The client's `--max-frame`. */
   maxFrame: number;
+  /** How stdin was cut into messages (`--input`); default `line`. */
+  input?: InputMode;
   /** Messages handed to the connection. */
   sent: number;
   /** Replies received. */
@@ -64,10 +78,19 @@ export function outcomeOf(facts: SessionFacts): Outcome {
   const unconfirmed = reply ? sent - confirmed : 0;
   if (facts.badLine !== undefined) {
     const { number, error } = facts.badLine;
+    if (facts.input === "whole") {
+      return {
+        status: EXIT_FAILURE,
+        error: error instanceof FrameTooLargeError
+          ? `the input is larger than --max-frame (${facts.maxFrame} bytes); nothing was sent`
+          : `the input: ${failureOf(error).message} (nothing was sent)`,
+      };
+    }
+    const unit = facts.input === "nul" ? "record" : "line";
     return {
       status: EXIT_FAILURE,
-      error: `line ${number} of the input: ${failureOf(error).message} (${
-        linesBefore(number - 1, reply ? confirmed : undefined)
+      error: `${unit} ${number} of the input: ${failureOf(error).message} (${
+        linesBefore(number - 1, reply ? confirmed : undefined, unit)
       })`,
     };
   }
@@ -75,10 +98,17 @@ export function outcomeOf(facts: SessionFacts): Outcome {
   if (unconfirmed === 0 && sendError === undefined && (reply || !facts.inputLeft)) {
     if (failure !== undefined) return { status: EXIT_FAILURE, error: failureOf(failure).message };
     if (repliesEnded === undefined || !facts.inputLeft) return { status: EXIT_OK };
-    // Typed input has no "rest"; piped input does, and silence would hide it.
+    // Typed input has no "rest"; piped input does, and a crashed server must not look like
+    // success to a script.
+    if (facts.interactive) return { status: EXIT_OK, note: SERVER_CLOSED_NOTE };
+    const all = sent === 0
+      ? "nothing was sent yet"
+      : sent === 1
+      ? "the 1 message sent was answered"
+      : `all ${sent} sent were answered`;
     return {
-      status: EXIT_OK,
-      note: facts.interactive ? SERVER_CLOSED_NOTE : `${SERVER_CLOSED_NOTE}${INPUT_LEFT}`,
+      status: EXIT_INPUT_LEFT,
+      error: `${SERVER_CLOSED_NOTE} (${all})${INPUT_LEFT}`,
     };
   }
   const reason = failure === undefined ? "the server closed the connection" : reasonOf(failure);
@@ -100,9 +130,9 @@ export function outcomeOf(facts: SessionFacts): Outcome {
   };
 }
 
-function linesBefore(count: number, answered: number | undefined): string {
-  if (count === 0) return "no line was sent before it";
-  const lines = count === 1 ? "the line before it was" : `the ${count} lines before it were`;
+function linesBefore(count: number, answered: number | undefined, unit: string): string {
+  if (count === 0) return `no ${unit} was sent before it`;
+  const lines = count === 1 ? `the ${unit} before it was` : `the ${count} ${unit}s before it were`;
   if (answered === undefined) return `${lines} sent`;
   return answered === count ? `${lines} sent and answered` : `${lines} sent, ${answered} answered`;
 }
@@ -127,8 +157,8 @@ function hintOf(facts: SessionFacts): string {
     // A server that hangs up on a connection without reading it resets it; one that read and
     // then closed ends it cleanly. (duct's own --max-clients makes extra clients wait instead.)
     return isReset(failure)
-      ? " (the server hung up without reading what was sent: did it crash, or does it refuse " +
-        "clients?)"
+      ? " (the server hung up without reading what was sent: did it crash, does it refuse " +
+        "clients, or was a message larger than its --max-frame?)"
       : "";
   }
   if (facts.repliesEnded === undefined) return "";
@@ -137,8 +167,60 @@ function hintOf(facts: SessionFacts): string {
   // its stdout closed); before it, a server that refused the first frame.
   return facts.halfClosed
     ? ` (the server answered none: if it never answers (--reply none), use --no-reply; ` +
-      `else check that it uses --framing ${facts.framing} too, and that it did not stop)`
-    : ` (the server hung up before answering any: does it use --framing ${facts.framing} too?)`;
+      `else check that it uses --framing ${facts.framing} too, that no message was larger than ` +
+      "its --max-frame, and that it did not stop)"
+    : ` (the server hung up before answering any: does it use --framing ${facts.framing} too, ` +
+      "and is every message within its --max-frame?)";
+}
+
+/** The byte that ends a frame of each delimited framing, named for a sentence. */
+const DELIMITERS: Partial<Record<Framing, { byte: number; name: string }>> = {
+  line: { byte: 0x0a, name: "a newline (\\n)" },
+  nul: { byte: 0x00, name: "a NUL byte (\\0)" },
+};
+
+/**
+ * Checks the first reply for the mark of a server that uses the other delimited framing: a
+ * `line` client's reply ending in NUL (`Message received successfully\0` from a `nul` server),
+ * or a `nul` client's ending in a newline. An echo of a first message that itself ended so is
+ * not taken for one. `check` throws a {@linkcode ProtocolError} naming both framings.
+ *
+ * @example
+ * ```ts
+ * import { framingGuard } from "./client_outcome.ts";
+ * const guard = framingGuard("line");
+ * guard.sent(new TextEncoder().encode("hello"));
+ * try {
+ *   guard.check(new TextEncoder().encode("Message received successfully\0"));
+ * } catch (error) {
+ *   console.log((error as Error).message); // …does the server use --framing nul?…
+ * }
+ * ```
+ */
+export function framingGuard(
+  framing: Framing,
+): { sent(message: Uint8Array): void; check(reply: Uint8Array): void } {
+  const other = (Object.keys(DELIMITERS) as Framing[]).find((name) =>
+    name !== framing && DELIMITERS[framing] !== undefined
+  );
+  if (other === undefined) return { sent() {}, check() {} };
+  const { byte, name } = DELIMITERS[other]!;
+  let first: boolean | undefined;
+  let checked = false;
+  return {
+    sent(message) {
+      first ??= message.length > 0 && message[message.length - 1] === byte;
+    },
+    check(reply) {
+      if (checked) return;
+      checked = true;
+      if (reply.length === 0 || reply[reply.length - 1] !== byte || first === true) return;
+      throw new ProtocolError(
+        `the server's reply ends in ${name}, the end of a --framing ${other} frame: does the ` +
+          `server use --framing ${other}? this client uses ${framing}`,
+      );
+    },
+  };
 }
 
 /** Whether `error` (or its cause, as the library wraps it) is the peer resetting the connection. */

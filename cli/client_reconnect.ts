@@ -8,6 +8,7 @@
 import {
   type Connection,
   type Framing,
+  type ReconnectInfo,
   ReliableSender,
   type UnconfirmedError,
 } from "../lib/mod.ts";
@@ -26,6 +27,10 @@ export interface ReconnectOptions {
   timeout: number;
   /** `--window`: most unconfirmed messages. */
   window: number;
+  /** `--reply-timeout`: how long the server may stay silent with messages unconfirmed (0: ever). */
+  replyTimeout: number;
+  /** Prints one note line on stderr (the caller keeps it off the prompt's line). */
+  note: (text: string) => void;
   /** Called with each reply; a promise it returns is awaited before the next. */
   onReply: (reply: Uint8Array) => void | Promise<void>;
 }
@@ -39,15 +44,15 @@ export interface ReconnectOptions {
  * import { reliableSession } from "./client_reconnect.ts";
  * const options = { name: "testPipe", framing: "length" as const, maxFrame: 1024, timeout: 5000 };
  * const sender = reliableSession(await connect(options), {
- *   ...options, program: "duct-client", window: 1000, onReply: () => {},
+ *   ...options, program: "duct-client", window: 1000, replyTimeout: 30_000,
+ *   onReply: () => {}, note: (text) => console.error(text),
  * });
  * await sender.send("hello");
  * await sender.end();
  * ```
  */
 export function reliableSession(conn: Connection, options: ReconnectOptions): ReliableSender {
-  const say = (text: string) =>
-    Deno.stderr.writeSync(encoder.encode(`${options.program}: ${text}\n`));
+  const say = options.note;
   const name = displayPayload(encoder.encode(options.name));
   return new ReliableSender(conn, {
     name: options.name,
@@ -55,14 +60,33 @@ export function reliableSession(conn: Connection, options: ReconnectOptions): Re
     maxFrame: options.maxFrame,
     timeout: options.timeout,
     window: options.window,
+    replyTimeout: options.replyTimeout,
     onReply: (reply) => options.onReply(reply),
     onBreak: ({ unconfirmed, timeout }) =>
       say(
         `the connection to ${name} was lost with ${plural(unconfirmed)} unconfirmed; ` +
           `reconnecting (waiting up to ${timeout / 1000} s for a server)…`,
       ),
-    onReconnect: ({ resent }) => say(`reconnected to ${name}; sent ${plural(resent)} again`),
+    onReconnect: (info) => say(`reconnected to ${name}; ${reconnectedText(info)}`),
   });
+}
+
+/**
+ * What a reconnection sent: the messages unconfirmed at the break again, then those queued while
+ * reconnecting for the first time (counted apart: they had never been sent).
+ *
+ * @example
+ * ```ts
+ * import { reconnectedText } from "./client_reconnect.ts";
+ * console.log(reconnectedText({ resent: 10, queued: 990 }));
+ * // sent 10 messages again, then 990 queued while reconnecting
+ * ```
+ */
+export function reconnectedText(info: ReconnectInfo): string {
+  const again = info.resent === 0 ? "nothing to send again" : `sent ${plural(info.resent)} again`;
+  return info.queued === 0
+    ? again
+    : `${again}, then ${plural(info.queued)} queued while reconnecting`;
 }
 
 function plural(count: number): string {

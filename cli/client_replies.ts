@@ -5,13 +5,33 @@
  * @module
  */
 
-import type { Connection } from "../lib/mod.ts";
+import { type Connection, DuctError } from "../lib/mod.ts";
 import { displayPayload, LineWriter, payloadFields } from "./output.ts";
 import { stylerFor } from "./style.ts";
 
 const encoder = new TextEncoder();
 /** The buffer unwanted answers are read into (`--no-reply`), reused for each. */
 const DISCARD_BUFFER = 64 * 1024;
+
+/** No reply came within `--reply-timeout` while messages awaited one. */
+export class ReplyTimeoutError extends DuctError {
+  /**
+   * Says that the server sent no reply for `milliseconds`.
+   *
+   * @example
+   * ```ts
+   * import { ReplyTimeoutError } from "./client_replies.ts";
+   * console.log(new ReplyTimeoutError(30_000).message);
+   * ```
+   */
+  constructor(milliseconds: number) {
+    super(
+      `the server sent no reply for ${milliseconds / 1000} s (--reply-timeout; if it never ` +
+        "answers, as with --reply none, use --no-reply)",
+    );
+    this.name = "ReplyTimeoutError";
+  }
+}
 
 /**
  * Counts sent and answered messages, and lets the sender wait for answers.
@@ -97,7 +117,15 @@ export class Output {
 
   /** Queues `text` as a line; resolves once written, or at once when stdout is congested. */
   line(text: string): Promise<void> {
-    const written = this.lines.line(text);
+    return this.#watch(this.lines.line(text));
+  }
+
+  /** Queues `bytes` as they are and a newline; resolves as {@linkcode Output.line} does. */
+  data(bytes: Uint8Array): Promise<void> {
+    return this.#watch(this.lines.data(bytes));
+  }
+
+  #watch(written: Promise<void>): Promise<void> {
     // Lines queued together share a promise: one handler per write, not per line.
     if (written !== this.#last) {
       this.#last = written;
@@ -134,21 +162,36 @@ export class Output {
 const REMEMBERED_REPLY = 64;
 
 /**
- * Counts and prints each reply (`server: …`, or a JSON event with `json`); the function it returns
- * resolves once the reply is written, or at once unless stdout is congested.
+ * How replies are printed: `text` for a person (`server: …`, escaped, long ones cut), `data` for a
+ * program (each payload whole and unescaped, then a newline), `json` (one event per line).
+ */
+export type ReplyFormat = "text" | "data" | "json";
+
+/**
+ * Counts and prints each reply in `format`; the function it returns resolves once the reply is
+ * written, or at once unless stdout is congested.
  *
  * @example
  * ```ts ignore
  * import { Ledger, Output, replyPrinter } from "./client_replies.ts";
- * const show = replyPrinter(new Ledger(), new Output("> "), false);
+ * const show = replyPrinter(new Ledger(), new Output("> "), "text");
  * await show(new TextEncoder().encode("Message received successfully"));
  * ```
  */
 export function replyPrinter(
   ledger: Ledger,
   out: Output,
-  json: boolean,
+  format: ReplyFormat,
 ): (reply: Uint8Array) => Promise<void> {
+  if (format === "data") {
+    return (reply: Uint8Array): Promise<void> => {
+      ledger.confirmed++;
+      const written = out.data(reply);
+      ledger.update();
+      return written;
+    };
+  }
+  const json = format === "json";
   const style = stylerFor(Deno.stdout);
   // The last reply (when short) and its line: most replies are the same ack, and the same
   // string lets the LineWriter copy its bytes too.
@@ -185,7 +228,7 @@ function sameBytes(bytes: Uint8Array, buffer: Uint8Array, size: number): boolean
  * ```ts ignore
  * import { Ledger, Output, readReplies, replyPrinter } from "./client_replies.ts";
  * const ledger = new Ledger();
- * await readReplies(conn, ledger, replyPrinter(ledger, new Output("> "), false));
+ * await readReplies(conn, ledger, replyPrinter(ledger, new Output("> "), "text"));
  * ```
  */
 export async function readReplies(

@@ -15,6 +15,11 @@ export const EXIT_FAILURE = 1;
 export const EXIT_UNAVAILABLE = 2;
 /** The connection dropped before every message was confirmed (client). */
 export const EXIT_UNCONFIRMED = 3;
+/**
+ * The server closed the connection before the client had sent all of its input, though every
+ * message sent was answered (client): a crashed server must not look like success.
+ */
+export const EXIT_INPUT_LEFT = 5;
 /** The command line is wrong (sysexits' EX_USAGE). */
 export const EXIT_USAGE = 64;
 /** Stopped by Ctrl+C: 128 + SIGINT, what a shell reports for a process SIGINT ended. */
@@ -34,6 +39,7 @@ const FLAG_HINTS: [RegExp, string][] = [
   [/\bframing "(length|line|nul)"/g, "--framing $1"],
   [/\bthe same framing\b/g, "the same --framing"],
   [/\ballowOthers\b/g, "--allow-others"],
+  [/\(replyTimeout\)/g, "(--reply-timeout)"],
   [/\bmaxClients\b/g, "--max-clients"],
   [/\bcheck one name by connecting to it\b/g, "check one name with --ping --name NAME"],
 ];

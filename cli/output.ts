@@ -78,9 +78,17 @@ export class LineWriter {
   line(text: string): Promise<void> {
     if (this.#failed) return Promise.reject(this.#error);
     this.#append(text);
-    const waiters = this.#waiters ??= Promise.withResolvers<void>();
-    this.#writing ??= Promise.resolve().then(() => this.#drain());
-    return waiters.promise;
+    return this.#scheduled();
+  }
+
+  /**
+   * Queues `bytes` as they are, then a newline: a payload passed through whole (as `nc` does),
+   * not rendered. Settles once written.
+   */
+  data(bytes: Uint8Array): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#error);
+    this.#appendBytes(bytes);
+    return this.#scheduled();
   }
 
   /** Settles once every queued line is written (or has failed to be). */
@@ -110,12 +118,7 @@ export class LineWriter {
       this.#queued += this.#lastSize;
       return;
     }
-    if (run === undefined || run.length - at < most) {
-      this.#closeRun();
-      run = this.#run = this.#spare ?? new Uint8Array(RUN_SIZE);
-      this.#spare = undefined;
-      this.#runStart = this.#runUsed = 0;
-    }
+    if (run === undefined || run.length - at < most) run = this.#newRun();
     const start = this.#runUsed;
     const size = encodeLine(text, run, start);
     this.#runUsed = start + size;
@@ -123,6 +126,40 @@ export class LineWriter {
     this.#lastText = text;
     this.#lastAt = start;
     this.#lastSize = size;
+  }
+
+  #appendBytes(bytes: Uint8Array): void {
+    this.#lastText = undefined;
+    const size = bytes.length + 1;
+    if (size > RUN_SIZE / 4) {
+      // Large: written from where it is, not copied (a received payload is the caller's).
+      this.#closeRun();
+      this.#parts.push(bytes, NEWLINE);
+      this.#queued += size;
+      return;
+    }
+    let run = this.#run;
+    if (run === undefined || run.length - this.#runUsed < size) run = this.#newRun();
+    run.set(bytes, this.#runUsed);
+    run[this.#runUsed + bytes.length] = 0x0a;
+    this.#runUsed += size;
+    this.#queued += size;
+  }
+
+  // The promise of what was just queued, with a write scheduled to take it.
+  #scheduled(): Promise<void> {
+    const waiters = this.#waiters ??= Promise.withResolvers<void>();
+    this.#writing ??= Promise.resolve().then(() => this.#drain());
+    return waiters.promise;
+  }
+
+  // Closes the current run and starts an empty one (the spare, if there is one).
+  #newRun(): Uint8Array {
+    this.#closeRun();
+    const run = this.#run = this.#spare ?? new Uint8Array(RUN_SIZE);
+    this.#spare = undefined;
+    this.#runStart = this.#runUsed = 0;
+    return run;
   }
 
   // Moves the run's bytes queued so far into `#parts`.

@@ -55,6 +55,7 @@ export {
   DEFAULT_WINDOW,
   FRUITLESS_CONNECTIONS,
   MAX_WINDOW_BYTES,
+  type ReconnectInfo,
   ReliableSender,
   type ReliableSenderOptions,
 } from "./reliable_sender.ts";

@@ -15,6 +15,7 @@ import {
   UnconfirmedError,
 } from "./errors.ts";
 import { DEFAULT_NAME } from "./endpoint.ts";
+import { watchStalls } from "./stall_watch.ts";
 
 /** Default bound on unconfirmed messages. */
 export const DEFAULT_WINDOW = 1000;
@@ -47,8 +48,22 @@ export interface ReliableSenderOptions extends ConnectOptions {
   onReply?: (reply: Uint8Array, message: Uint8Array) => void | Promise<void>;
   /** Called when a connection breaks, before reconnecting. */
   onBreak?: (info: BreakInfo) => void;
-  /** Called once reconnected, with the number of messages sent again. */
-  onReconnect?: (info: { resent: number }) => void;
+  /** Called once reconnected: see {@linkcode ReconnectInfo}. */
+  onReconnect?: (info: ReconnectInfo) => void;
+  /**
+   * How long the server may go without answering while messages await confirmation, in
+   * milliseconds, before the sender gives up with {@linkcode UnconfirmedError} (a server that
+   * reads and never answers, or hangs, is not one that restarts). 0, the default: no bound.
+   */
+  replyTimeout?: number;
+}
+
+/** What {@linkcode ReliableSenderOptions.onReconnect} is told. */
+export interface ReconnectInfo {
+  /** Messages unconfirmed when the connection broke, now sent again. */
+  resent: number;
+  /** Messages `send` took while the sender was reconnecting, now sent for the first time. */
+  queued: number;
 }
 
 const RESOLVED = Promise.resolve();
@@ -98,6 +113,7 @@ export class ReliableSender {
   #lastSend: Promise<void> | undefined;
   #sent = 0;
   #confirmed = 0;
+  #stopWatch: () => void;
 
   /**
    * Takes over `conn` (connected with the same `options`), reading its replies.
@@ -117,6 +133,17 @@ export class ReliableSender {
     this.#windowBytes = Math.min(windowBytes, MAX_WINDOW_BYTES);
     this.#timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT;
     this.#done.promise.catch(ignore);
+    this.#stopWatch = watchStalls({
+      timeout: options.replyTimeout ?? 0,
+      progress: () => this.#confirmed,
+      // Only while connected: reconnecting has its own bound, `timeout`.
+      owed: () => this.#conn !== undefined && this.unconfirmed > 0,
+      onStall: () =>
+        this.#fail(this.#unconfirmedError(
+          `the server sent no reply for ${options.replyTimeout! / 1000} s (replyTimeout)`,
+          undefined,
+        )),
+    });
     this.#attach(conn);
   }
 
@@ -242,6 +269,7 @@ export class ReliableSender {
     if (this.unconfirmed === 0) {
       this.#conn = undefined;
       void conn.close();
+      this.#stopWatch();
       this.#done.resolve();
       return;
     }
@@ -296,6 +324,7 @@ export class ReliableSender {
     this.#conn = undefined;
     conn.abort();
     if (this.#ending && this.unconfirmed === 0) {
+      this.#stopWatch();
       this.#done.resolve();
       return;
     }
@@ -308,7 +337,8 @@ export class ReliableSender {
       ));
       return;
     }
-    this.#options.onBreak?.({ unconfirmed: this.unconfirmed, error, timeout: this.#timeout });
+    const unconfirmed = this.unconfirmed;
+    this.#options.onBreak?.({ unconfirmed, error, timeout: this.#timeout });
     let next: Connection;
     try {
       next = await connect({ ...this.#options, timeout: this.#timeout });
@@ -328,9 +358,10 @@ export class ReliableSender {
       next.abort();
       return;
     }
-    const resent = this.unconfirmed;
+    // `send` went on queueing while the window had room: those were never sent before.
+    const queued = this.unconfirmed - unconfirmed;
     this.#attach(next);
-    this.#options.onReconnect?.({ resent });
+    this.#options.onReconnect?.({ resent: unconfirmed, queued });
   }
 
   #unconfirmedError(reason: string, cause: unknown): UnconfirmedError {
@@ -340,6 +371,7 @@ export class ReliableSender {
   #fail(error: unknown): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
+    this.#stopWatch();
     this.#conn?.abort();
     this.#conn = undefined;
     this.#done.reject(error);

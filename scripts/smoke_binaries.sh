@@ -68,7 +68,7 @@ trap 'kill "$server_pid" 2>/dev/null || true' EXIT
 replies=$("$client" --name "$name" --timeout 15 hello "from the binary" | clean) ||
   fail "the client exited $? (replies: $replies)"
 echo "$replies"
-[ "$(grep -c '^server: Message received successfully$' <<<"$replies")" = 2 ] || fail "two acks expected"
+[ "$(grep -c '^Message received successfully$' <<<"$replies")" = 2 ] || fail "two acks expected"
 
 # --ping answers for the live server; --list runs (it lists this user's endpoints by plain name).
 "$client" --name "$name" --ping --timeout 15 | clean | grep -q "a server answered on $name" ||

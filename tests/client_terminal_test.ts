@@ -5,7 +5,7 @@
  * @module
  */
 
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_assert.ts";
 import { ACK } from "../server.ts";
 import { uniqueName } from "./_endpoints.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS, Proc } from "./_process.ts";
@@ -101,5 +101,59 @@ Deno.test({
     } finally {
       await server?.[Symbol.asyncDispose]();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "client on a terminal: replies are shown for reading: 'server: ' and escaped, a long one cut",
+  ignore: IS_WINDOWS,
+  async fn() {
+    await using server = await Server.start(["--reply", "echo"]);
+    const long = "y".repeat(3000);
+    const { output, status } = await onTerminal(
+      ["--name", server.name, "tab\there \x1b[1mbold", "back\\slash", long],
+      [],
+    );
+    assertEquals(status, 0, output);
+    // The label may be coloured (cyan); the payloads' own escape bytes are shown as text.
+    // deno-lint-ignore no-control-regex
+    const shown = output.replace(/\x1b\[3[69]m/g, "").split("\r\n");
+    assertEquals(shown.filter((line) => line !== ""), [
+      "server: tab\\there \\x1b[1mbold",
+      "server: back\\\\slash",
+      `server: ${"y".repeat(1024)}… (3000 bytes)`,
+    ]);
+  },
+});
+
+Deno.test({
+  name:
+    "client on a terminal: --reconnect's notes start on a line of their own, then the prompt again",
+  ignore: IS_WINDOWS,
+  async fn() {
+    const server = await Server.start();
+    const { output, status } = await onTerminal(
+      ["--name", server.name, "--reconnect", "--timeout", "0.2"],
+      [
+        ["expect", PROMPT],
+        ["send", "hello\n"],
+        ["expect", ACK],
+        ["expect", PROMPT],
+        ["sync", "answered"],
+        ["expect", "duct-client: error: no server came back"],
+      ],
+      async () => {
+        server.kill("SIGKILL");
+        await server.output();
+      },
+    );
+    assertEquals(status, 3, output);
+    // The break's note ends the prompt's line first; the prompt is shown again after it.
+    assertStringIncludes(
+      output,
+      `${PROMPT}\r\nduct-client: the connection to ${server.name} was lost with 0 messages ` +
+        `unconfirmed; reconnecting (waiting up to 0.2 s for a server)…\r\n${PROMPT}`,
+    );
   },
 });

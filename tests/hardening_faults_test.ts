@@ -215,7 +215,7 @@ Deno.test({
       }
       const status = await client.waitForExit("client to exit");
       assertEquals(status.code, 0, client.stderr);
-      assertEquals(client.stdout, `server: ${ACK}\n`);
+      assertEquals(client.stdout, `${ACK}\n`);
       await second.until(() => second.count("message") === 1, "the waiting client's message");
       assertEquals(second.events.find((event) => event.event === "message")?.text, "are you back");
     }),
@@ -364,7 +364,7 @@ Deno.test({
           await first.close();
           const status = await waiting.waitForExit("waiting to exit");
           assertEquals(status.code, 0, waiting.stderr);
-          assertEquals(waiting.stdout, `server: ${ACK}\n`);
+          assertEquals(waiting.stdout, `${ACK}\n`);
         } finally {
           await first.close();
         }
@@ -407,7 +407,7 @@ Deno.test({
         await first.close();
         const status = await waiting.waitForExit("waiting to exit");
         assertEquals(status.code, 0, waiting.stderr);
-        assertEquals(waiting.stdout, `server: ${ACK}\n`);
+        assertEquals(waiting.stdout, `${ACK}\n`);
         await server.until(() => server.count("message") === 1, "the waiting client's message");
         assertEquals(server.events.find((event) => event.event === "message")?.text, "fourth");
         assertEquals(server.count("refused"), 0);

@@ -100,7 +100,7 @@ with Listener(sys.argv[1], family="AF_UNIX") as listener:
       }
       const client = await runClient(["--name", path], { input: "one\ntwo\nthree\n" });
       assertEquals(client.code, 0, client.stderr);
-      assertEquals(client.stdout, `server: ${ACK}\n`.repeat(3));
+      assertEquals(client.stdout, `${ACK}\n`.repeat(3));
       for (;;) {
         const { value, done } = await lines.read();
         if (done) break;

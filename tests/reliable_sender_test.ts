@@ -209,3 +209,45 @@ Deno.test("ReliableSender refuses a window that is not a positive whole number",
     (await listener.accept())?.abort();
   }
 });
+
+Deno.test("ReliableSender: a reconnection counts the messages queued while reconnecting apart from those sent again", async () => {
+  const name = uniqueName("rs-queued");
+  const first = await listen({ name });
+  const infos: { resent: number; queued: number }[] = [];
+  const broken = Promise.withResolvers<number>();
+  const reconnected = Promise.withResolvers<void>();
+  const sender = await open(name, {
+    onBreak: ({ unconfirmed }) => broken.resolve(unconfirmed),
+    onReconnect: (info) => {
+      infos.push(info);
+      reconnected.resolve();
+    },
+  });
+  const conn1 = (await first.accept())!;
+  for (const m of ["a", "b"]) await sender.send(m);
+  await receiveN(conn1, 2);
+  conn1.abort();
+  first.close();
+  assertEquals(await broken.promise, 2);
+  // Taken while no server is there: never sent before the reconnection.
+  for (const m of ["c", "d", "e"]) await sender.send(m);
+  await using second = await listen({ name });
+  const serving = second.accept().then((conn) => echoAll(conn!));
+  await reconnected.promise;
+  await sender.end();
+  assertEquals(await serving, ["a", "b", "c", "d", "e"]);
+  assertEquals(infos, [{ resent: 2, queued: 3 }]);
+});
+
+Deno.test("ReliableSender: replyTimeout gives up on a server that reads and never answers", async () => {
+  const name = uniqueName("rs-silent");
+  await using listener = await listen({ name });
+  const sender = await open(name, { replyTimeout: 300 });
+  const conn = (await listener.accept())!;
+  for (const m of ["x", "y"]) await sender.send(m);
+  await receiveN(conn, 2);
+  const error = await assertRejects(() => sender.end(), UnconfirmedError);
+  assertEquals(error.messages.map(text), ["x", "y"]);
+  assertStringIncludes(error.message, "the server sent no reply for 0.3 s (replyTimeout)");
+  conn.abort();
+});

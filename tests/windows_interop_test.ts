@@ -90,7 +90,7 @@ Deno.test({
     const output = await runClient(["--name", path, "--framing", "nul", "first", "second"]);
     const { code, lines, stderr } = await server.done();
     assertStrictEquals(output.code, 0, output.stderr);
-    assertEquals(output.lines.filter((line) => line !== ""), [`server: ${ACK}`, `server: ${ACK}`]);
+    assertEquals(output.lines.filter((line) => line !== ""), [ACK, ACK]);
     assertStrictEquals(code, 0, stderr);
     assertEquals(lines, ["ready", "client: first", "client: second"]);
   },
@@ -117,7 +117,7 @@ Deno.test({
     const { code, lines, stderr } = await client.done();
     await serving;
     assertStrictEquals(code, 0, stderr);
-    assertEquals(lines, [`server: ${ACK}`, `server: ${ACK}`, `server: ${ACK}`]);
+    assertEquals(lines, [ACK, ACK, ACK]);
     assertEquals(received, ["one", "two words", "three"]);
   },
 });
@@ -131,7 +131,7 @@ Deno.test({
     const client = spawnPeer(exe, [server.path, "alpha", "beta"]);
     const { code, lines, stderr } = await client.done();
     assertStrictEquals(code, 0, stderr);
-    assertEquals(lines, [`server: ${ACK}`, `server: ${ACK}`]);
+    assertEquals(lines, [ACK, ACK]);
     await server.waitForCount("message", 2);
     assertEquals(server.eventsOf("message").map((event) => event.text), ["alpha", "beta"]);
   },
