@@ -5,7 +5,7 @@
  */
 
 import { isUtf8 } from "node:buffer";
-import { FrameTooLargeError, type Framing } from "../lib/mod.ts";
+import { FrameTooLargeError, type Framing, PIPE_PREFIX } from "../lib/mod.ts";
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -284,12 +284,65 @@ export function escapeText(text: string, options: { keepBackslash?: boolean } = 
   return text.replace(options.keepBackslash ? CONTROL_ONLY : CONTROL, escapeChar);
 }
 
-// C0 controls, DEL, C1 controls, the backslash (so escapes stay unambiguous), and the Unicode
-// line and paragraph separators.
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\x00-\x1f\x7f-\x9f\\\u2028\u2029]/g;
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL_ONLY = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+/**
+ * Escapes an endpoint name or path as {@linkcode displayPayload} escapes a payload (control
+ * characters, bidirectional overrides such as U+202E, and the backslash, doubled), except the
+ * backslashes of a leading `\\.\pipe\` (a Windows pipe path stays one that can be pasted).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { escapeName } from "./output.ts";
+ * assert.equal(escapeName("back\\slash"), "back\\\\slash");
+ * assert.equal(escapeName("\\\\.\\pipe\\a\u202eb"), "\\\\.\\pipe\\a\\u202eb");
+ * ```
+ */
+export function escapeName(name: string): string {
+  const prefix = name.toLowerCase().startsWith(PIPE_PREFIX)
+    ? name.slice(0, PIPE_PREFIX.length)
+    : "";
+  return prefix + escapeText(name.slice(prefix.length));
+}
+
+const namesShown: string[] = [];
+
+/**
+ * Makes {@linkcode reportError} show these names (the endpoint's name and path) wherever they
+ * appear in a message as {@linkcode escapeName} does, so that an error names the endpoint as
+ * every other line does. Called once a program knows its endpoint.
+ *
+ * @example
+ * ```ts
+ * import { showNamesEscaped } from "./output.ts";
+ * showNamesEscaped("back\\slash", "/tmp/back\\slash.sock");
+ * ```
+ */
+export function showNamesEscaped(...names: string[]): void {
+  // Longest first: a path holds its name.
+  namesShown.splice(0, namesShown.length, ...names.filter((name) => name !== ""));
+  namesShown.sort((a, b) => b.length - a.length);
+}
+
+// `message` with the names shown escaped and everything else only its control characters.
+function escapeMessage(message: string): string {
+  for (const name of namesShown) {
+    const at = message.indexOf(name);
+    if (at < 0) continue;
+    return escapeMessage(message.slice(0, at)) + escapeName(name) +
+      escapeMessage(message.slice(at + name.length));
+  }
+  return escapeText(message.replaceAll("\n", " "), { keepBackslash: true });
+}
+
+// C0 controls, DEL, C1 controls, the backslash (so escapes stay unambiguous), the Unicode line
+// and paragraph separators, and the bidirectional marks and overrides (U+202E would show a name
+// or a payload reversed).
+const CONTROL =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /[\x00-\x1f\x7f-\x9f\\\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_ONLY =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
 
 function escapeChar(char: string): string {
@@ -375,7 +428,7 @@ export function secondsText(milliseconds: number): string {
 /**
  * Prints a one-line error to stderr and returns the exit status to use. Control characters (from
  * a name, a path or a peer) are escaped as in {@linkcode escapeText}, so that the line cannot
- * drive the terminal.
+ * drive the terminal; the names given to {@linkcode showNamesEscaped} as {@linkcode escapeName}.
  *
  * @example
  * ```ts
@@ -386,7 +439,7 @@ export function secondsText(milliseconds: number): string {
  * ```
  */
 export function reportError(program: string, message: string, status: number): number {
-  const text = escapeText(message.replaceAll("\n", " "), { keepBackslash: true });
+  const text = escapeMessage(message);
   const line = `${program}: error: ${text}\n`;
   Deno.stderr.writeSync(encoder.encode(line));
   return status;
