@@ -140,6 +140,10 @@ export class Connection implements AsyncDisposable {
    * buffer without copying, so its promise settles only once it is written: leave it unchanged
    * until then. Use {@linkcode Connection.flush} to wait until everything is written.
    *
+   * Writing needs the peer to read. Against a peer that answers (an echo server), read while you
+   * send: sending everything before reading any reply stops for good after a few MiB, each side
+   * waiting for the other (docs/library.md, "Sending a lot", shows the pattern).
+   *
    * A write that fails rejects every later `send`, `flush` and `closeWrite`, and `close` too
    * unless a rejected promise has already carried the error.
    *
