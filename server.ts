@@ -51,7 +51,8 @@ ${SIZE_UNITS_HELP}
   --json                 print one JSON object per event instead of text
   --max-clients N        serve at most N clients at once; others wait (default: no limit)
   --idle-timeout SECS    close a client that completes no message for SECS seconds (default: off)
-  --allow-others         let other local users connect (default: only you)
+  --allow-others         let other local users connect (default: only you); refused at start
+                         where they cannot enter a directory above the socket (XDG_RUNTIME_DIR)
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
