@@ -1,11 +1,11 @@
 /**
- * Command-line parsing for both entrypoints, behind one module so that a later switch from
- * `node:util` to `@std/cli` is a one-file change.
+ * Command-line parsing for both entrypoints: `@std/cli`'s `parseArgs`, behind a strict check of
+ * our own (see {@linkcode parseArgs}).
  *
  * @module
  */
 
-import { parseArgs as nodeParseArgs } from "node:util";
+import { parseArgs as stdParseArgs } from "jsr:@std/cli@1.0.32/parse-args";
 import {
   DEFAULT_MAX_FRAME,
   DEFAULT_NAME,
@@ -42,14 +42,18 @@ export interface ParsedArgs {
 }
 
 /**
- * Parses `args` strictly: unknown options and missing values are {@linkcode UsageError}s.
+ * Parses `args` strictly: an unknown option, a missing value, a value given to a boolean option
+ * and (without `positionals: true`) a positional argument are {@linkcode UsageError}s. A value
+ * after its option may be a negative number (`--timeout -1`); any other value starting with `-`
+ * must be joined to its option (`--name=-dash`), so that a forgotten value is not mistaken for
+ * the option after it. An absent boolean is `undefined`.
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { parseArgs } from "./args.ts";
  * const { values } = parseArgs(["--name", "x"], { name: { type: "string" } });
- * assert.equal(values.name, "x");
+ * assertEquals(values.name, "x");
  * ```
  */
 export function parseArgs(
@@ -57,38 +61,91 @@ export function parseArgs(
   options: Record<string, OptionSpec>,
   config: { positionals?: boolean } = {},
 ): ParsedArgs {
-  try {
-    const { values, positionals } = nodeParseArgs({
-      args: joinNegativeValues(args, options),
-      options,
-      strict: true,
-      allowPositionals: config.positionals ?? false,
-    });
-    return { values: values as ParsedArgs["values"], positionals };
-  } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    // node:util's messages carry advice meant for Node scripts; keep the first sentence.
-    throw new UsageError(text.split(/\.\s+(?=[A-Z])|\n/)[0].replace(/\.$/, ""));
+  const { flags, positionals } = normalize(args, options, config.positionals ?? false);
+  const names = Object.keys(options);
+  // @std/cli has no strict mode, and would take `--json false` as a value of --json: it is given
+  // only checked `--key=value` and `--key` flags, and the positionals after "--".
+  const parsed = stdParseArgs([...flags, "--", ...positionals], {
+    string: names.filter((name) => options[name].type === "string"),
+    boolean: names.filter((name) => options[name].type === "boolean"),
+    "--": true,
+  });
+  const values: ParsedArgs["values"] = {};
+  for (const name of names) {
+    const value = parsed[name];
+    // @std/cli sets every absent boolean to false; none of ours can be given as false.
+    if (typeof value === "string" || value === true) values[name] = value;
   }
+  return { values, positionals: parsed["--"] ?? [] };
 }
 
-// node:util takes `--timeout -1` for two options ("argument is ambiguous"): join such a value to
-// its option, so that the value's own check can say what is wrong with it.
-function joinNegativeValues(args: string[], options: Record<string, OptionSpec>): string[] {
-  const joined: string[] = [];
+/** Checks `args` in order against `options`; gives each option as `--key` or `--key=value`. */
+function normalize(
+  args: string[],
+  options: Record<string, OptionSpec>,
+  allowPositionals: boolean,
+): { flags: string[]; positionals: string[] } {
+  const flags: string[] = [];
+  const positionals: string[] = [];
+  const positional = (arg: string) => {
+    if (!allowPositionals) throw new UsageError(`Unexpected argument '${arg}'`);
+    positionals.push(arg);
+  };
+  const shorts = new Map(
+    Object.entries(options).flatMap(([name, spec]) => spec.short ? [[spec.short, name]] : []),
+  );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--") return [...joined, ...args.slice(i)];
-    const next = args[i + 1];
-    const spec = arg.startsWith("--") ? options[arg.slice(2)] : undefined;
-    if (spec?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
-      joined.push(`${arg}=${next}`);
-      i++;
-    } else {
-      joined.push(arg);
+    if (arg === "--") {
+      args.slice(i + 1).forEach(positional);
+      break;
     }
+    if (arg === "-" || !arg.startsWith("-")) {
+      positional(arg);
+      continue;
+    }
+    let name: string;
+    let value: string | undefined;
+    if (arg.startsWith("--")) {
+      const equals = arg.indexOf("=");
+      name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
+      value = equals === -1 ? undefined : arg.slice(equals + 1);
+      if (!Object.hasOwn(options, name)) throw new UsageError(`Unknown option '--${name}'`);
+    } else {
+      // A cluster of short booleans such as -hV; the last letter may take a value.
+      const letters = [...arg.slice(1)];
+      for (const [j, letter] of letters.entries()) {
+        const long = shorts.get(letter);
+        if (long === undefined) throw new UsageError(`Unknown option '-${letter}'`);
+        if (options[long].type === "string" && j < letters.length - 1) {
+          throw new UsageError(`Option '-${letter}' takes a value: give it last, or apart`);
+        }
+        if (j < letters.length - 1) flags.push(`--${long}`);
+      }
+      name = shorts.get(letters[letters.length - 1])!;
+    }
+    const spec = options[name];
+    if (spec.type === "boolean") {
+      if (value !== undefined) throw new UsageError(`Option '--${name}' does not take an argument`);
+      flags.push(`--${name}`);
+      continue;
+    }
+    if (value === undefined) {
+      const next = args[i + 1];
+      if (next === undefined) throw new UsageError(`Option '--${name} <value>' argument missing`);
+      // A negative number is a value (its own check says what is wrong with it); "-" is one too.
+      if (next.startsWith("-") && next !== "-" && !/^-[\d.]/.test(next)) {
+        throw new UsageError(
+          `Option '--${name}' is followed by '${next}', which looks like an option: ` +
+            `write --${name}=${next} if that is its value`,
+        );
+      }
+      value = next;
+      i++;
+    }
+    flags.push(`--${name}=${value}`);
   }
-  return joined;
+  return { flags, positionals };
 }
 
 /**
@@ -96,9 +153,9 @@ function joinNegativeValues(args: string[], options: Record<string, OptionSpec>)
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { parseFraming } from "./args.ts";
- * assert.equal(parseFraming("nul"), "nul");
+ * assertEquals(parseFraming("nul"), "nul");
  * ```
  */
 export function parseFraming(value: string | boolean | undefined): Framing {
@@ -128,9 +185,9 @@ const UNITS: Record<string, number> = {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { parseBytes } from "./args.ts";
- * assert.equal(parseBytes("16MiB", "--max-frame"), 16777216);
+ * assertEquals(parseBytes("16MiB", "--max-frame"), 16777216);
  * ```
  */
 export function parseBytes(
@@ -163,9 +220,9 @@ export function parseBytes(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { parseSeconds } from "./args.ts";
- * assert.equal(parseSeconds("1.5", "--timeout"), 1500);
+ * assertEquals(parseSeconds("1.5", "--timeout"), 1500);
  * ```
  */
 export function parseSeconds(
@@ -191,9 +248,9 @@ export function parseSeconds(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { parseCount } from "./args.ts";
- * assert.equal(parseCount("8", "--max-clients"), 8);
+ * assertEquals(parseCount("8", "--max-clients"), 8);
  * ```
  */
 export function parseCount(value: string, flag: string): number {
@@ -229,10 +286,10 @@ export interface EndpointArgs {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { endpointArgs, ENDPOINT_OPTIONS, parseArgs } from "./args.ts";
  * const { values } = parseArgs(["--max-frame", "64k"], ENDPOINT_OPTIONS);
- * assert.deepEqual(endpointArgs(values), { name: "testPipe", framing: "length", maxFrame: 65536 });
+ * assertEquals(endpointArgs(values), { name: "testPipe", framing: "length", maxFrame: 65536 });
  * ```
  */
 export function endpointArgs(values: ParsedArgs["values"]): EndpointArgs {

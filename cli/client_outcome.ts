@@ -64,13 +64,13 @@ const INPUT_LEFT = "; the rest of the input was not sent";
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { outcomeOf } from "./client_outcome.ts";
  * const outcome = outcomeOf({
  *   reply: true, framing: "length", maxFrame: 1024, sent: 2, confirmed: 2,
  *   repliesEnded: {}, inputLeft: true, halfClosed: false, interactive: true,
  * });
- * assert.deepEqual(outcome, { status: 0, note: "server closed the connection" });
+ * assertEquals(outcome, { status: 0, note: "server closed the connection" });
  * ```
  */
 export function outcomeOf(facts: SessionFacts): Outcome {

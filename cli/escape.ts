@@ -14,10 +14,10 @@ import { PIPE_PREFIX } from "../lib/mod.ts";
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { escapeText } from "./escape.ts";
- * assert.equal(escapeText("a\x1b[2Jb"), "a\\x1b[2Jb");
- * assert.equal(escapeText("\\\\.\\pipe\\x", { keepBackslash: true }), "\\\\.\\pipe\\x");
+ * assertEquals(escapeText("a\x1b[2Jb"), "a\\x1b[2Jb");
+ * assertEquals(escapeText("\\\\.\\pipe\\x", { keepBackslash: true }), "\\\\.\\pipe\\x");
  * ```
  */
 export function escapeText(text: string, options: { keepBackslash?: boolean } = {}): string {
@@ -31,10 +31,10 @@ export function escapeText(text: string, options: { keepBackslash?: boolean } = 
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { escapeName } from "./escape.ts";
- * assert.equal(escapeName("back\\slash"), "back\\\\slash");
- * assert.equal(escapeName("\\\\.\\pipe\\a\u202eb"), "\\\\.\\pipe\\a\\u202eb");
+ * assertEquals(escapeName("back\\slash"), "back\\\\slash");
+ * assertEquals(escapeName("\\\\.\\pipe\\a\u202eb"), "\\\\.\\pipe\\a\\u202eb");
  * ```
  */
 export function escapeName(name: string): string {

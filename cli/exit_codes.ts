@@ -50,9 +50,9 @@ const FLAG_HINTS: [RegExp, string][] = [
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { withFlagHints } from "./exit_codes.ts";
- * assert.equal(withFlagHints("larger than the maximum of 4 bytes (maxFrame)"), "larger than the maximum of 4 bytes (--max-frame)");
+ * assertEquals(withFlagHints("larger than the maximum of 4 bytes (maxFrame)"), "larger than the maximum of 4 bytes (--max-frame)");
  * ```
  */
 export function withFlagHints(message: string): string {
@@ -65,9 +65,9 @@ export function withFlagHints(message: string): string {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { failureOf } from "./exit_codes.ts";
- * assert.deepEqual(failureOf(new Error("boom")), { status: 1, message: "boom" });
+ * assertEquals(failureOf(new Error("boom")), { status: 1, message: "boom" });
  * ```
  */
 export function failureOf(error: unknown): { status: number; message: string } {
@@ -104,10 +104,10 @@ export function failureOf(error: unknown): { status: number; message: string } {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertMatch } from "@std/assert";
  * import { notCapableMessage } from "./exit_codes.ts";
  * const text = 'Requires read access to "/proc", run again with the --allow-read flag';
- * assert.match(notCapableMessage(text), /^cannot use \/proc: /);
+ * assertMatch(notCapableMessage(text), /^cannot use \/proc: /);
  * ```
  */
 export function notCapableMessage(denoMessage: string): string {

@@ -29,7 +29,7 @@ export interface Program<T> {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { runMain } from "./main.ts";
  * const status = await runMain({
  *   name: "demo",
@@ -37,7 +37,7 @@ export interface Program<T> {
  *   parse: () => "version" as const,
  *   run: () => Promise.resolve(0),
  * }, []);
- * assert.equal(status, 0);
+ * assertEquals(status, 0);
  * ```
  */
 export async function runMain<T>(program: Program<T>, args: string[]): Promise<number> {
@@ -64,9 +64,9 @@ export async function runMain<T>(program: Program<T>, args: string[]): Promise<n
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { endpointNames } from "./main.ts";
- * assert.equal(endpointNames("x")[0], "x");
+ * assertEquals(endpointNames("x")[0], "x");
  * ```
  */
 export function endpointNames(name: string): string[] {

@@ -250,10 +250,10 @@ export interface DisplayOptions {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { displayPayload } from "./output.ts";
- * assert.equal(displayPayload(Uint8Array.of(104, 105, 0xff)), "hi\\xff");
- * assert.equal(displayPayload(new Uint8Array(5).fill(0x61), { headBytes: 2 }), "aa… (5 bytes)");
+ * assertEquals(displayPayload(Uint8Array.of(104, 105, 0xff)), "hi\\xff");
+ * assertEquals(displayPayload(new Uint8Array(5).fill(0x61), { headBytes: 2 }), "aa… (5 bytes)");
  * ```
  */
 export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}): string {
@@ -276,9 +276,9 @@ export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { payloadFields } from "./output.ts";
- * assert.deepEqual(payloadFields(Uint8Array.of(0xff)), { base64: "/w==" });
+ * assertEquals(payloadFields(Uint8Array.of(0xff)), { base64: "/w==" });
  * ```
  */
 export function payloadFields(payload: Uint8Array): { text: string } | { base64: string } {
@@ -292,12 +292,12 @@ export function payloadFields(payload: Uint8Array): { text: string } | { base64:
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals, assertMatch } from "@std/assert";
  * import { FrameTooLargeError } from "../lib/mod.ts";
  * import { textHeaderHint } from "./output.ts";
  * const hint = textHeaderHint(new FrameTooLargeError(0x68656c6c, 64), "length", "client");
- * assert.match(hint!, /reads "hell"/);
- * assert.equal(textHeaderHint(new FrameTooLargeError(5, 4), "length", "client"), undefined);
+ * assertMatch(hint!, /reads "hell"/);
+ * assertEquals(textHeaderHint(new FrameTooLargeError(5, 4), "length", "client"), undefined);
  * ```
  */
 export function textHeaderHint(
@@ -319,9 +319,9 @@ export function textHeaderHint(
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { secondsText } from "./output.ts";
- * assert.equal(secondsText(1000), "1 second");
+ * assertEquals(secondsText(1000), "1 second");
  * ```
  */
 export function secondsText(milliseconds: number): string {
@@ -336,10 +336,10 @@ export function secondsText(milliseconds: number): string {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { reportError } from "./output.ts";
  * const status = reportError("duct-client", "no server", 2);
- * assert.equal(status, 2);
+ * assertEquals(status, 2);
  * ```
  */
 export function reportError(program: string, message: string, status: number): number {

@@ -1,14 +1,16 @@
 /**
- * Terminal styling behind one module (a later switch to `@std/fmt` is a one-file change).
- * Colour is used only on a terminal and never when `NO_COLOR` is set.
+ * Terminal styling through `@std/fmt/colors`. Colour is used only on a terminal and never when
+ * `NO_COLOR` is set.
  *
  * @module
  */
 
-import { styleText } from "node:util";
+import { bold, cyan, dim, green, red, yellow } from "jsr:@std/fmt@1.0.10/colors";
 
 /** The styles the CLIs use. */
 export type Style = "dim" | "green" | "red" | "yellow" | "cyan" | "bold";
+
+const STYLES: Record<Style, (text: string) => string> = { dim, green, red, yellow, cyan, bold };
 
 /**
  * Returns a styling function for a stream: identity unless it is a terminal without `NO_COLOR`.
@@ -23,7 +25,8 @@ export type Style = "dim" | "green" | "red" | "yellow" | "cyan" | "bold";
 export function stylerFor(
   stream: { isTerminal(): boolean },
 ): (style: Style, text: string) => string {
+  // @std/fmt/colors reads NO_COLOR too (Deno.noColor, once); this also sees a later change of it.
   const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
   if (noColor || !stream.isTerminal()) return (_style, text) => text;
-  return (style, text) => styleText(style, text, { validateStream: false });
+  return (style, text) => STYLES[style](text);
 }

@@ -58,10 +58,10 @@ export interface ResolveOptions {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { resolveEndpoint } from "./mod.ts";
  * const endpoint = resolveEndpoint("testPipe", { os: "windows" });
- * assert.equal(endpoint.path, "\\\\.\\pipe\\testPipe");
+ * assertEquals(endpoint.path, "\\\\.\\pipe\\testPipe");
  * ```
  */
 export function resolveEndpoint(name: string, options: ResolveOptions = {}): Endpoint {

@@ -12,10 +12,10 @@ export class DuctError extends Error {
    *
    * @example Catch any duct error
    * ```ts
-   * import assert from "node:assert/strict";
+   * import { assertEquals } from "@std/assert";
    * import { DuctError } from "./mod.ts";
    * const error: Error = new DuctError("boom");
-   * assert.equal(error instanceof DuctError, true);
+   * assertEquals(error instanceof DuctError, true);
    * ```
    */
   constructor(message: string, options?: ErrorOptions) {
@@ -106,10 +106,10 @@ export class Win32Error extends DuctError {
    *
    * @example
    * ```ts
-   * import assert from "node:assert/strict";
+   * import { assertEquals } from "@std/assert";
    * import { Win32Error } from "./mod.ts";
    * const error = new Win32Error(231, "cannot connect: all pipe instances are busy (Win32 error 231)");
-   * assert.equal(error.code, 231);
+   * assertEquals(error.code, 231);
    * ```
    */
   constructor(code: number, message: string, options?: ErrorOptions) {
@@ -134,10 +134,10 @@ export class UnconfirmedError extends DuctError {
    *
    * @example
    * ```ts
-   * import assert from "node:assert/strict";
+   * import { assertEquals } from "@std/assert";
    * import { UnconfirmedError } from "./mod.ts";
    * const error = new UnconfirmedError("no server came back", [new Uint8Array([104, 105])]);
-   * assert.equal(error.messages.length, 1);
+   * assertEquals(error.messages.length, 1);
    * ```
    */
   constructor(reason: string, messages: Uint8Array[], options?: ErrorOptions) {
@@ -157,9 +157,9 @@ export class UnconfirmedError extends DuctError {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertInstanceOf } from "@std/assert";
  * import { asDuctError, ConnectionClosedError } from "./errors.ts";
- * assert.ok(asDuctError(new Deno.errors.BrokenPipe(), "cannot send") instanceof ConnectionClosedError);
+ * assertInstanceOf(asDuctError(new Deno.errors.BrokenPipe(), "cannot send"), ConnectionClosedError);
  * ```
  */
 export function asDuctError(error: unknown, action: string): unknown {

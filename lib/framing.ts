@@ -67,9 +67,9 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { frameParts } from "./framing.ts";
- * assert.deepEqual(frameParts(Uint8Array.of(7), "nul"), [Uint8Array.of(7), Uint8Array.of(0)]);
+ * assertEquals(frameParts(Uint8Array.of(7), "nul"), [Uint8Array.of(7), Uint8Array.of(0)]);
  * ```
  */
 export function frameParts(payload: Uint8Array, framing: Framing): Uint8Array[] {
@@ -89,11 +89,11 @@ export function frameParts(payload: Uint8Array, framing: Framing): Uint8Array[] 
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals, assertMatch } from "@std/assert";
  * import { payloadError } from "./mod.ts";
  * const options = { framing: "line", maxFrame: 8 } as const;
- * assert.equal(payloadError(new TextEncoder().encode("hi"), options), undefined);
- * assert.match(payloadError(new TextEncoder().encode("a\nb"), options)!.message, /newline/);
+ * assertEquals(payloadError(new TextEncoder().encode("hi"), options), undefined);
+ * assertMatch(payloadError(new TextEncoder().encode("a\nb"), options)!.message, /newline/);
  * ```
  */
 export function payloadError(

@@ -14,11 +14,11 @@ export const HEADER_BYTES = 4;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { writeLengthHeader } from "./length_header.ts";
  * const header = new Uint8Array(4);
  * writeLengthHeader(header, 0, 258);
- * assert.deepEqual(header, Uint8Array.of(0, 0, 1, 2));
+ * assertEquals(header, Uint8Array.of(0, 0, 1, 2));
  * ```
  */
 export function writeLengthHeader(target: Uint8Array, at: number, size: number): void {
@@ -33,9 +33,9 @@ export function writeLengthHeader(target: Uint8Array, at: number, size: number):
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { readLengthHeader } from "./length_header.ts";
- * assert.equal(readLengthHeader(Uint8Array.of(9, 0xff, 0xff, 0xff, 0xff), 1), 0xffff_ffff);
+ * assertEquals(readLengthHeader(Uint8Array.of(9, 0xff, 0xff, 0xff, 0xff), 1), 0xffff_ffff);
  * ```
  */
 export function readLengthHeader(source: Uint8Array, at: number): number {

@@ -1,13 +1,49 @@
 /**
- * duct: cross-platform local IPC for Deno. Framed messages over a Windows named pipe or a Unix
- * domain socket, with one API on both.
+ * duct: local inter-process communication for Deno, the same on every platform. A server
+ * {@linkcode listen}s on an endpoint name; clients {@linkcode connect} to it; both exchange whole
+ * messages (frames) over a {@linkcode Connection}. On Windows the endpoint is a named pipe
+ * (`\\.\pipe\NAME`, through FFI to `kernel32.dll`); on Linux and macOS a Unix domain socket
+ * (`0600`, in a per-user `0700` directory: only the user can connect unless `allowOthers`).
+ * Nothing leaves the machine.
  *
- * ```ts ignore
- * import { connect, listen } from "./mod.ts";
- * const listener = await listen({ name: "testPipe" });
- * for await (const conn of listener) {
- *   for (let message; (message = await conn.receive()) !== null;) await conn.send(message);
- * }
+ * - Framing: `length` (a 4-byte big-endian length before each message, the default), `line`
+ *   (`\n`-terminated) or `nul` (`\0`-terminated): pick the one the peer speaks; see
+ *   {@linkcode FRAMINGS}.
+ * - Limits and backpressure: `maxFrame` (default 16 MiB) bounds every message in both directions;
+ *   `send` waits once `highWaterMark` bytes are unsent.
+ * - Errors: a failure is a {@linkcode DuctError} subclass a program can act on, such as
+ *   {@linkcode ConnectTimeoutError}, {@linkcode AddressInUseError} or
+ *   {@linkcode FrameTooLargeError}; a bad option is a `TypeError` or `RangeError`.
+ * - {@linkcode ReliableSender} resends what a restarted server never confirmed.
+ *
+ * Permissions: `--allow-env --allow-read --allow-write --allow-sys --allow-net`, plus
+ * `--allow-ffi` on Windows (the README's Library section says what each is for).
+ *
+ * A server that answers each message in upper case, and a client of it, in one program:
+ *
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { connect, listen } from "@duct/duct";
+ *
+ * const name = `example-${crypto.randomUUID().slice(0, 8)}`;
+ * const listener = await listen({ name });
+ * const serving = (async () => {
+ *   for await (const conn of listener) {
+ *     for (let message; (message = await conn.receive()) !== null;) {
+ *       await conn.send(new TextDecoder().decode(message).toUpperCase());
+ *     }
+ *     await conn.close();
+ *     return;
+ *   }
+ * })();
+ *
+ * const conn = await connect({ name });
+ * await conn.send("hello");
+ * const reply = await conn.receive();
+ * assertEquals(new TextDecoder().decode(reply!), "HELLO");
+ * await conn.close();
+ * await serving;
+ * listener.close();
  * ```
  *
  * @module

@@ -33,10 +33,10 @@ export interface ResolvedOptions {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { resolveOptions } from "./options.ts";
  * const options = resolveOptions({ framing: "line" });
- * assert.deepEqual([options.framing, options.maxFrame, options.timeout], ["line", 16 * 1024 * 1024, 5000]);
+ * assertEquals([options.framing, options.maxFrame, options.timeout], ["line", 16 * 1024 * 1024, 5000]);
  * ```
  */
 export function resolveOptions(options: Record<string, unknown> = {}): ResolvedOptions {

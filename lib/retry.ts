@@ -1,6 +1,12 @@
 /**
  * The wait-and-retry loop both transports use while a server is absent or busy.
  *
+ * Not `@std/async`'s `retry`: that one retries when the call throws, up to a number of attempts;
+ * here an error ends the loop at once (a refused permission is no reason to wait), "not yet" is a
+ * result, and the limit is a time, with an `AbortSignal`. Nor its `delay` for the sleep below:
+ * `lib/` imports nothing outside itself, so that a program can import it by path or URL with no
+ * import map (`tests/readme_test.ts` does).
+ *
  * @module
  */
 
@@ -26,14 +32,14 @@ export interface RetryOptions {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { retryUntil } from "./retry.ts";
  * let calls = 0;
  * const value = await retryUntil(() => Promise.resolve(++calls < 3 ? undefined : calls), {
  *   timeout: 1000,
  *   timedOut: () => new Error("gave up"),
  * });
- * assert.equal(value, 3);
+ * assertEquals(value, 3);
  * ```
  */
 export async function retryUntil<T>(

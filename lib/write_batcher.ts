@@ -52,7 +52,7 @@ interface Batch {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { WriteBatcher } from "./write_batcher.ts";
  * const writes: Uint8Array[] = [];
  * const conn = {
@@ -65,7 +65,7 @@ interface Batch {
  * batcher.lengthFrame(Uint8Array.of(1));
  * batcher.lengthFrame(Uint8Array.of(2));
  * await batcher.settled();
- * assert.deepEqual(writes, [Uint8Array.of(0, 0, 0, 1, 1, 0, 0, 0, 1, 2)]);
+ * assertEquals(writes, [Uint8Array.of(0, 0, 0, 1, 1, 0, 0, 0, 1, 2)]);
  * ```
  */
 export class WriteBatcher {

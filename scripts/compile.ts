@@ -10,7 +10,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { join, resolve } from "@std/path";
 import { parseArgs, UsageError } from "../cli/args.ts";
 import {
   binaryName,

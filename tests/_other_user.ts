@@ -116,6 +116,9 @@ export class OtherUser implements AsyncDisposable {
           HOME: `${this.home}/cache`,
           DENO_DIR: `${this.home}/cache`,
           NO_COLOR: "1",
+          // Its empty cache fetches the jsr: imports: from where this process would (the local
+          // registry of ../shared/jsr here, jsr.io elsewhere).
+          ...(Deno.env.get("JSR_URL") ? { JSR_URL: Deno.env.get("JSR_URL")! } : {}),
         },
         cwd: this.home,
       },

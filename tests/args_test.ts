@@ -37,6 +37,45 @@ Deno.test("args: a negative value after its option is the option's value, not an
   assertThrows(() => parseArgs(["--json", "-1"], OPTIONS), UsageError);
 });
 
+Deno.test("args: a value starting with '-' must be joined to its option, and the error says so", () => {
+  for (const value of ["-dash", "--json", "-h"]) {
+    assertThrows(
+      () => parseArgs(["--timeout", value], OPTIONS),
+      UsageError,
+      `write --timeout=${value} if that is its value`,
+    );
+    assertEquals(parseArgs([`--timeout=${value}`], OPTIONS).values.timeout, value);
+  }
+  // "-" alone is a value (stdin, say), as before.
+  assertEquals(parseArgs(["--timeout", "-"], OPTIONS).values.timeout, "-");
+});
+
+Deno.test("args: strict as before: unknown options, missing values, booleans, positionals", () => {
+  const strict = { ...OPTIONS, help: { type: "boolean", short: "h" } } as const;
+  const refused: [string[], string][] = [
+    [["--bogus"], "Unknown option '--bogus'"],
+    [["--no-json"], "Unknown option '--no-json'"],
+    [["-hx"], "Unknown option '-x'"],
+    [["--timeout"], "Option '--timeout <value>' argument missing"],
+    [["--json=yes"], "Option '--json' does not take an argument"],
+    [["stray", "--bogus"], "Unexpected argument 'stray'"],
+    [["--", "--bogus"], "Unexpected argument '--bogus'"],
+  ];
+  for (const [args, text] of refused) {
+    assertThrows(() => parseArgs(args, strict), UsageError, text, args.join(" "));
+  }
+  // A word after a boolean stays a positional (@std/cli alone would take "true" as its value),
+  // an absent boolean is undefined, the last of a repeated option wins, and "--" ends options.
+  const parsed = parseArgs(
+    ["-h", "--json", "true", "--timeout", "1", "--timeout=2", "--", "--json"],
+    strict,
+    { positionals: true },
+  );
+  assertEquals(parsed.values, { help: true, json: true, timeout: "2" });
+  assertEquals(parsed.positionals, ["true", "--json"]);
+  assertEquals(parseArgs([], strict).values, {});
+});
+
 Deno.test("args: negative sizes and times say the value must be positive", () => {
   assertThrows(
     () => parseBytes("-5", "--max-frame"),
@@ -145,12 +184,13 @@ Deno.test("args: the shared --name/--framing/--max-frame spec, with both program
   );
 });
 
-Deno.test("args: the server refuses --idle-timeout 0 and negative values plainly", async () => {
+Deno.test("args: the server refuses --idle-timeout 0, negative values and --name -dash plainly", async () => {
   const cases: [string[], string][] = [
     [["--idle-timeout", "0"], '--idle-timeout must be at least 0.001 seconds, not "0"'],
     [["--idle-timeout", "-1"], '--idle-timeout must be at least 0.001 seconds, not "-1"'],
     [["--max-frame", "-5"], '--max-frame must be a positive byte count, not "-5"'],
     [["--max-clients", "-2"], '--max-clients takes a whole number of at least 1, not "-2"'],
+    [["--name", "-dash"], "Option '--name' is followed by '-dash', which looks like an option"],
   ];
   for (const [args, text] of cases) {
     const output = await runServer(args);

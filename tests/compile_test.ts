@@ -10,7 +10,7 @@
  * (GitHub Actions, or `DUCT_COMPILE_ONLINE=1`) — and is otherwise ignored with one line saying why.
  */
 
-import { join, resolve } from "node:path";
+import { join, resolve } from "@std/path";
 import { binaryName, hostTarget, type Target } from "../scripts/targets.ts";
 import { assertEquals } from "./_assert.ts";
 import { exerciseDuct } from "./_exchange.ts";

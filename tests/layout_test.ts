@@ -4,11 +4,11 @@
  * Unix program never loads FFI code; neither platform folder imports the other.
  */
 
-import { join, posix, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fromFileUrl, join, relative } from "@std/path";
+import * as posix from "@std/path/posix";
 import { assert, assertEquals } from "./_assert.ts";
 
-const LIB = fileURLToPath(new URL("../lib/", import.meta.url));
+const LIB = fromFileUrl(new URL("../lib/", import.meta.url));
 const PLATFORMS = ["unix", "windows"];
 const CHOOSERS = ["api.ts", "list.ts"];
 

@@ -7,7 +7,7 @@
  * checkout it is ignored with one line saying why.
  */
 
-import { fileURLToPath } from "node:url";
+import { fromFileUrl } from "@std/path";
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 
 const ROOT = new URL("..", import.meta.url);
@@ -56,7 +56,7 @@ Deno.test({
     const { commit } = head as { commit: string };
     const dir = await Deno.makeTempDir({ prefix: "duct-crlf-" });
     try {
-      const clone = await git(["clone", "--quiet", "--no-checkout", fileURLToPath(ROOT), dir]);
+      const clone = await git(["clone", "--quiet", "--no-checkout", fromFileUrl(ROOT), dir]);
       assertEquals(clone.code, 0, clone.stderr);
       const checkout = await git(["-c", "core.autocrlf=true", "checkout", "--quiet", commit], dir);
       assertEquals(checkout.code, 0, checkout.stderr);

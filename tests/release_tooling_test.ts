@@ -152,6 +152,12 @@ function goodRelease() {
         "runs-on": "ubuntu-latest",
         steps: [{ uses: "softprops/action-gh-release@v3" }],
       },
+      "publish-jsr": {
+        needs: ["test", "verify"] as string | string[],
+        "runs-on": "ubuntu-latest",
+        permissions: { "id-token": "write" } as Record<string, string> | undefined,
+        steps: [{ uses: "actions/checkout@v5" }, { run: "deno publish" }],
+      },
     },
   };
 }
@@ -219,7 +225,31 @@ Deno.test("workflow rules: publish must need verify and a job that runs the test
   });
   assertEquals(checkWorkflow("r.yml", goodRelease(), untested), [
     "r.yml: job publish publishes without needing a job that runs the tests",
+    "r.yml: job publish-jsr publishes without needing a job that runs the tests",
   ]);
+});
+
+Deno.test("workflow rules: JSR publishing needs verify, the tests and id-token: write", () => {
+  const release = goodRelease();
+  release.jobs["publish-jsr"].needs = "build";
+  release.jobs["publish-jsr"].permissions = { contents: "read" };
+  assertEquals(checkWorkflow("r.yml", release, releaseRepo()), [
+    "r.yml: job publish-jsr publishes without needing verify job verify",
+    "r.yml: job publish-jsr publishes without needing a job that runs the tests",
+    "r.yml: job publish-jsr publishes to JSR without permissions id-token: write (GitHub OIDC)",
+  ]);
+  // The workflow's permissions count when the job has none; a dry run publishes nothing.
+  const inherited = { ...goodRelease(), permissions: { "id-token": "write" } };
+  inherited.jobs["publish-jsr"].permissions = undefined;
+  assertEquals(checkWorkflow("r.yml", inherited, releaseRepo()), []);
+  const dryRun = goodRelease();
+  dryRun.jobs["publish-jsr"] = {
+    ...dryRun.jobs["publish-jsr"],
+    needs: [],
+    permissions: undefined,
+    steps: [{ uses: "actions/checkout@v5" }, { run: "deno publish --dry-run" }],
+  };
+  assertEquals(checkWorkflow("r.yml", dryRun, releaseRepo()), []);
 });
 
 Deno.test("workflow rules: retired and unknown runner labels are reported", () => {

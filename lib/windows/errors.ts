@@ -53,9 +53,9 @@ const NAMES: Record<number, string> = {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { isPeerGone } from "./errors.ts";
- * assert.equal(isPeerGone(109), true);
+ * assertEquals(isPeerGone(109), true);
  * ```
  */
 export function isPeerGone(code: number): boolean {
@@ -68,9 +68,9 @@ export function isPeerGone(code: number): boolean {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { describeCode } from "./errors.ts";
- * assert.equal(describeCode(231), "ERROR_PIPE_BUSY (Win32 error 231)");
+ * assertEquals(describeCode(231), "ERROR_PIPE_BUSY (Win32 error 231)");
  * ```
  */
 export function describeCode(code: number): string {
@@ -85,10 +85,10 @@ export function describeCode(code: number): string {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { win32Error } from "./errors.ts";
  * const error = win32Error(5, "cannot open \\\\.\\pipe\\demo", "\\\\.\\pipe\\demo");
- * assert.equal(error.name, "PermissionDeniedError");
+ * assertEquals(error.name, "PermissionDeniedError");
  * ```
  */
 export function win32Error(code: number, context: string, path?: string): DuctError {

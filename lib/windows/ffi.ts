@@ -142,9 +142,9 @@ export const FSCTL_PIPE_LISTEN = 0x0011_0008;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { ntSeverity, STATUS_BUFFER_OVERFLOW } from "./ffi.ts";
- * assert.equal(ntSeverity(STATUS_BUFFER_OVERFLOW), 2);
+ * assertEquals(ntSeverity(STATUS_BUFFER_OVERFLOW), 2);
  * ```
  */
 export function ntSeverity(status: number): number {
@@ -440,9 +440,9 @@ export function ntdllSymbols(): Ntdll {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { wideString } from "./ffi.ts";
- * assert.equal(wideString("ab").length, 6);
+ * assertEquals(wideString("ab").length, 6);
  * ```
  */
 export function wideString(text: string): Uint8Array<ArrayBuffer> {
@@ -456,9 +456,9 @@ export function wideString(text: string): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { isInvalidHandle } from "./ffi.ts";
- * assert.equal(isInvalidHandle(null), true);
+ * assertEquals(isInvalidHandle(null), true);
  * ```
  */
 export function isInvalidHandle(handle: Deno.PointerValue): boolean {
