@@ -43,7 +43,7 @@ import {
   ReplyTimeoutError,
 } from "./cli/client_replies.ts";
 import { watchStalls } from "./lib/stall_watch.ts";
-import { runMain } from "./cli/main.ts";
+import { endpointNames, runMain } from "./cli/main.ts";
 import { type CallArgs, callArgs, runCall } from "./cli/client_call.ts";
 
 const PROGRAM = "duct-client";
@@ -498,7 +498,13 @@ async function reportInterrupt(
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runMain({ name: PROGRAM, help: HELP, parse: parseClientArgs, run: run }, args);
+  return runMain({
+    name: PROGRAM,
+    help: HELP,
+    parse: parseClientArgs,
+    names: (options) => endpointNames(options.name),
+    run: run,
+  }, args);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

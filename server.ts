@@ -18,14 +18,14 @@ import {
 import { EXIT_OK, failureOf } from "./cli/exit_codes.ts";
 import {
   displayPayload,
-  escapeText,
+  escapeName,
   LineWriter,
   payloadFields,
   secondsText,
   textHeaderHint,
 } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
-import { runMain } from "./cli/main.ts";
+import { endpointNames, runMain } from "./cli/main.ts";
 import { PendingReplies } from "./cli/server_replies.ts";
 
 const PROGRAM = "duct-server";
@@ -51,7 +51,8 @@ ${SIZE_UNITS_HELP}
   --json                 print one JSON object per event instead of text
   --max-clients N        serve at most N clients at once; others wait (default: no limit)
   --idle-timeout SECS    close a client that completes no message for SECS seconds (default: off)
-  --allow-others         let other local users connect (default: only you)
+  --allow-others         let other local users connect (default: only you); refused at start
+                         where they cannot enter a directory above the socket (XDG_RUNTIME_DIR)
   -h, --help             show this help and exit
   -V, --version          print the version and exit
 
@@ -112,8 +113,6 @@ function parseServerArgs(args: string[]): ServerOptions | "help" | "version" {
  * rejects when stdout fails (its reply must then not be sent); the server learns of the failure
  * from {@linkcode LineWriter.failure} and stops.
  */
-// Names and paths keep their backslashes (Windows pipe paths); control characters are escaped.
-const NAME_TEXT = { keepBackslash: true };
 
 function eventPrinter(out: LineWriter, json: boolean) {
   const style = stylerFor(Deno.stdout);
@@ -125,10 +124,7 @@ function eventPrinter(out: LineWriter, json: boolean) {
     listening: (name: string, path: string) =>
       report(
         () => ({ event: "listening", name, path }),
-        () =>
-          `listening on ${escapeText(name, NAME_TEXT)} ${
-            style("dim", `(${escapeText(path, NAME_TEXT)})`)
-          }`,
+        () => `listening on ${escapeName(name)} ${style("dim", `(${escapeName(path)})`)}`,
       ),
     connected: (client: number) =>
       report(
@@ -213,7 +209,16 @@ async function serve(options: ServerOptions): Promise<number> {
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
     : ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  // Ctrl+C on a terminal echoes `^C` where the cursor is: end that line, so that the lines the
+  // server prints while it stops do not run on after it.
+  const interrupted = () => {
+    if (stopping === undefined && Deno.stdout.isTerminal()) out.line("").catch(ignore);
+    stop();
+  };
+  const handlers = signals.map((signal) =>
+    [signal, signal === "SIGINT" ? interrupted : stop] as const
+  );
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
   await events.listening(listener.endpoint.name, listener.endpoint.path);
 
   for await (const conn of listener) {
@@ -225,7 +230,7 @@ async function serve(options: ServerOptions): Promise<number> {
   }
   stop();
   await stopping;
-  for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
   await out.flush();
   if (outputFailure !== undefined) throw new OutputError(outputFailure.error);
   return EXIT_OK;
@@ -285,9 +290,7 @@ function serveClient(
       clearTimeout(idleTimer);
       // Reported here, not in `catch`: the abort usually ends the pending receive quietly, as if
       // the client had left, and an idle client dropped without a word is a mystery to debug.
-      if (idleExpired) {
-        events.error(id, `idle for more than ${secondsText(options.idleTimeout!)}`);
-      }
+      if (idleExpired) events.error(id, idleError(conn, options.idleTimeout!));
       try {
         await chain;
       } catch {
@@ -316,6 +319,16 @@ function serveClient(
 
 const ignore = () => {};
 
+// An idle cut is not an end of stream: a message the client had begun is named here, and never
+// printed as a message of its own (it was not finished, and it is not answered).
+function idleError(conn: Connection, timeout: number): string {
+  const idle = `idle for more than ${secondsText(timeout)}`;
+  const unfinished = conn.unfinished;
+  if (unfinished === undefined) return idle;
+  return `${idle}, in the middle of a message: its ${unfinished.length} bytes received so far ` +
+    `were dropped, not printed (${displayPayload(unfinished, { headBytes: 64 })})`;
+}
+
 // Why a client was dropped; for a length header that reads as text, the likely cause too.
 function clientError(error: unknown, framing: Framing): string {
   const message = failureOf(error).message;
@@ -333,7 +346,13 @@ function clientError(error: unknown, framing: Framing): string {
  * ```
  */
 export function main(args: string[]): Promise<number> {
-  return runMain({ name: PROGRAM, help: HELP, parse: parseServerArgs, run: serve }, args);
+  return runMain({
+    name: PROGRAM,
+    help: HELP,
+    parse: parseServerArgs,
+    names: (options) => endpointNames(options.name),
+    run: serve,
+  }, args);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -12,10 +12,9 @@ import {
   type TrustServer,
 } from "../lib/mod.ts";
 import { EXIT_OK } from "./exit_codes.ts";
-import { escapeText } from "./output.ts";
+import { escapeName } from "./output.ts";
 
 const encoder = new TextEncoder();
-const NAME_TEXT = { keepBackslash: true };
 
 /**
  * Prints the endpoints reachable by plain name: a table, or one JSON object per endpoint with
@@ -51,8 +50,8 @@ function table(endpoints: EndpointInfo[]): string[] {
   const rows = [
     windows ? ["NAME", "STATE", "PLAIN NAME", "PATH"] : ["NAME", "STATE", "PATH"],
     ...endpoints.map((endpoint) => {
-      const name = escapeText(endpoint.name, NAME_TEXT);
-      const path = escapeText(endpoint.path, NAME_TEXT);
+      const name = escapeName(endpoint.name);
+      const path = escapeName(endpoint.path);
       return windows
         ? [name, endpoint.state, endpoint.plainName ? "yes" : "no", path]
         : [name, endpoint.state, path];
@@ -95,7 +94,7 @@ export async function runPing(options: PingOptions): Promise<number> {
   print([
     options.json
       ? JSON.stringify({ event: "ping", name: options.name, ms })
-      : `a server answered on ${escapeText(options.name, NAME_TEXT)} in ${ms} ms`,
+      : `a server answered on ${escapeName(options.name)} in ${ms} ms`,
   ]);
   return EXIT_OK;
 }

@@ -90,8 +90,38 @@ export function failureOf(error: unknown): { status: number; message: string } {
   if (error instanceof Deno.errors.PermissionDenied) {
     return { status: EXIT_FAILURE, message: `permission denied: ${error.message}` };
   }
+  if (error instanceof Deno.errors.NotCapable) {
+    return { status: EXIT_FAILURE, message: notCapableMessage(error.message) };
+  }
   return {
     status: EXIT_FAILURE,
     message: error instanceof Error ? error.message : String(error),
   };
+}
+
+/**
+ * Deno's refusal of a permission the program was not given, in duct's words. The programs run
+ * with every permission they need (`deno task`), so this happens only with an installed command
+ * whose permissions were narrowed and fixed at install (docs/INSTALL.md): Deno's own advice,
+ * "run again with the --allow-read flag", is not something its user can follow.
+ *
+ * @example
+ * ```ts
+ * import { assertMatch } from "@std/assert";
+ * import { notCapableMessage } from "./exit_codes.ts";
+ * const text = 'Requires read access to "/proc", run again with the --allow-read flag';
+ * assertMatch(notCapableMessage(text), /^cannot use \/proc: /);
+ * ```
+ */
+export function notCapableMessage(denoMessage: string): string {
+  const where = /Requires (?:read|write) access to "(.*)"/.exec(denoMessage)?.[1];
+  const fixed = "this duct's permissions were fixed when it was installed (docs/INSTALL.md, " +
+    '"What the executables may do")';
+  if (where !== undefined) {
+    return `cannot use ${where}: it is outside the directories this duct may use, as ` +
+      `${fixed}; give a plain name (duct's own directory), or a path under /tmp or ` +
+      `XDG_RUNTIME_DIR`;
+  }
+  const what = /Requires (.*?), run again/.exec(denoMessage)?.[1] ?? denoMessage;
+  return `this duct may not do what was asked (${what}), as ${fixed}`;
 }

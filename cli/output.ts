@@ -6,6 +6,9 @@
 
 import { isUtf8 } from "node:buffer";
 import { FrameTooLargeError, type Framing } from "../lib/mod.ts";
+import { BYTE_TEXT, escapeMessage, escapeText } from "./escape.ts";
+
+export { escapeName, escapeText, showNamesEscaped } from "./escape.ts";
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -268,52 +271,6 @@ export function displayPayload(payload: Uint8Array, options: DisplayOptions = {}
 }
 
 /**
- * Escapes control characters (and the backslash) in `text` as {@linkcode displayPayload} does.
- * With `keepBackslash`, for names and paths (Windows pipe paths are full of backslashes, and
- * doubling them would print a path nobody can paste), only control characters are escaped.
- *
- * @example
- * ```ts
- * import { assertEquals } from "@std/assert";
- * import { escapeText } from "./output.ts";
- * assertEquals(escapeText("a\x1b[2Jb"), "a\\x1b[2Jb");
- * assertEquals(escapeText("\\\\.\\pipe\\x", { keepBackslash: true }), "\\\\.\\pipe\\x");
- * ```
- */
-export function escapeText(text: string, options: { keepBackslash?: boolean } = {}): string {
-  return text.replace(options.keepBackslash ? CONTROL_ONLY : CONTROL, escapeChar);
-}
-
-// C0 controls, DEL, C1 controls, the backslash (so escapes stay unambiguous), and the Unicode
-// line and paragraph separators.
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\x00-\x1f\x7f-\x9f\\\u2028\u2029]/g;
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL_ONLY = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
-const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
-
-function escapeChar(char: string): string {
-  const code = char.charCodeAt(0);
-  return NAMED[char] ?? (code < 0x100 ? hexEscape(code) : `\\u${code.toString(16)}`);
-}
-
-function hexEscape(code: number): string {
-  return `\\x${code.toString(16).padStart(2, "0")}`;
-}
-
-// How each byte of a payload that is not UTF-8 is shown: printable ASCII as is, `\\` for the
-// backslash, `\xNN` for the rest.
-const BYTE_TEXT: readonly string[] = Array.from(
-  { length: 256 },
-  (_, byte) =>
-    byte === 0x5c
-      ? "\\\\"
-      : byte >= 0x20 && byte < 0x7f
-      ? String.fromCharCode(byte)
-      : hexEscape(byte),
-);
-
-/**
  * The payload fields of a JSON event: `{ text }` for valid UTF-8, else `{ base64 }`. Both take
  * time linear in the payload's size (milliseconds for 16 MiB), as does `JSON.stringify` of them.
  *
@@ -375,7 +332,7 @@ export function secondsText(milliseconds: number): string {
 /**
  * Prints a one-line error to stderr and returns the exit status to use. Control characters (from
  * a name, a path or a peer) are escaped as in {@linkcode escapeText}, so that the line cannot
- * drive the terminal.
+ * drive the terminal; the names given to {@linkcode showNamesEscaped} as {@linkcode escapeName}.
  *
  * @example
  * ```ts
@@ -386,7 +343,7 @@ export function secondsText(milliseconds: number): string {
  * ```
  */
 export function reportError(program: string, message: string, status: number): number {
-  const text = escapeText(message.replaceAll("\n", " "), { keepBackslash: true });
+  const text = escapeMessage(message);
   const line = `${program}: error: ${text}\n`;
   Deno.stderr.writeSync(encoder.encode(line));
   return status;

@@ -46,6 +46,12 @@ export interface ListenOptions extends EndpointOptions {
    * (`connect` waits only once that queue is full). Default: no limit.
    */
   maxClients?: number;
+  /**
+   * Closes the listener once aborted, as {@linkcode Listener.close} does: accepting stops, the
+   * iteration ends and the socket file is removed (connections already accepted stay open). So a
+   * program stops cleanly on a signal with one line (see the example of {@linkcode listen}).
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of {@linkcode connect}. */
@@ -107,11 +113,15 @@ export async function platformTransport(): Promise<Transport> {
  * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
  * other failure of the operating system on Unix, naming the path.
  * @throws {Deno.errors.NotCapable} without the permissions the README's Library section lists.
+ * @throws The `signal`'s reason if it is already aborted (nothing is opened then).
  *
  * @example
  * ```ts ignore
  * import { listen } from "./mod.ts";
- * await using listener = await listen({ name: "testPipe" });
+ * // SIGTERM (Ctrl+C on Windows) closes the listener and removes its socket file.
+ * const stop = new AbortController();
+ * Deno.addSignalListener(Deno.build.os === "windows" ? "SIGINT" : "SIGTERM", () => stop.abort());
+ * await using listener = await listen({ name: "testPipe", signal: stop.signal });
  * for await (const conn of listener) {
  *   const message = await conn.receive();
  *   if (message !== null) await conn.send(message);
@@ -122,6 +132,8 @@ export async function platformTransport(): Promise<Transport> {
 export async function listen(options: ListenOptions = {}): Promise<Listener> {
   const resolved = resolveOptions({ ...options });
   const endpoint = resolveEndpoint(resolved.name);
+  const signal = resolved.signal;
+  signal?.throwIfAborted();
   const transport = await platformTransport();
   const raw = await transport.listen({
     name: endpoint.name,
@@ -130,7 +142,17 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
     managedDirectory: endpoint.managedDirectory,
     maxClients: resolved.maxClients,
   });
-  return createListener(raw, endpoint, connectionOptions(resolved, transport));
+  const listener = createListener(raw, endpoint, connectionOptions(resolved, transport));
+  if (signal !== undefined) {
+    // Aborted while the endpoint was being set up: it must not stay open.
+    if (signal.aborted) listener.close();
+    else {
+      const close = () => listener.close();
+      signal.addEventListener("abort", close, { once: true });
+      listener.closed.then(() => signal.removeEventListener("abort", close));
+    }
+  }
+  return listener;
 }
 
 /**
@@ -185,8 +207,9 @@ function createListener(
   raw: ByteListener,
   endpoint: Endpoint,
   options: ConnectionOptions,
-): Listener {
+): Listener & { closed: Promise<void> } {
   let closed = false;
+  const whenClosed = Promise.withResolvers<void>();
   const accept = async (): Promise<Connection | null> => {
     if (closed) return null;
     try {
@@ -203,10 +226,12 @@ function createListener(
   return {
     endpoint,
     accept,
+    closed: whenClosed.promise,
     close() {
       if (closed) return;
       closed = true;
       raw.close();
+      whenClosed.resolve();
     },
     async *[Symbol.asyncIterator]() {
       for (let conn; (conn = await accept()) !== null;) yield conn;

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { ConnectionClosedError, DuctError } from "./errors.ts";
+import { ABORTED, type ReceiveOptions, untilAborted } from "./abort.ts";
+import { asDuctError, ConnectionClosedError } from "./errors.ts";
 import { FrameDecoder } from "./frame_decoder.ts";
 import { concat, delimiterOf, frameParts, type Framing, payloadError } from "./framing.ts";
 import { HEADER_BYTES } from "./length_header.ts";
@@ -65,14 +66,20 @@ export class Connection implements AsyncDisposable {
   readonly #writer: WriteBatcher;
   #writeClosed = false;
   #last: Uint8Array | undefined;
+  #unfinished: Uint8Array | undefined;
   // Why receiving failed (a broken protocol or a lost connection): every later receive rejects.
   #readError: unknown;
   // A reset that came after an unterminated last `line`/`nul` frame: reported once that frame
   // has been received.
   #resetAfterLast: unknown;
   #ended = false;
+  // Set once a receive has returned `null`: the conversation is over on the peer's side.
+  #finished = false;
   #closed = false;
   #reading: Promise<void> | undefined;
+  // Why the last read failed: kept here, not as a rejection, so that a read left running by an
+  // aborted receive fails the next receive instead of going unhandled.
+  #fillError: unknown;
   // The last read buffer, reused while the decoder holds none of its bytes.
   #readBuffer: Uint8Array | undefined;
   #readSize = READ_MIN;
@@ -111,6 +118,15 @@ export class Connection implements AsyncDisposable {
     return this.#options.framing;
   }
 
+  /**
+   * The bytes of a frame that this side's `abort()` or `close()` cut short while it arrived
+   * (after a `length` header, the payload so far), else `undefined`. `receive` never returns it:
+   * the peer did not finish it, and this side's close is not the peer's end of stream.
+   */
+  get unfinished(): Uint8Array | undefined {
+    return this.#unfinished;
+  }
+
   /** Bytes accepted by `send` but not yet handed to the operating system. */
   get bufferedAmount(): number {
     return this.#writer.bufferedAmount;
@@ -123,6 +139,10 @@ export class Connection implements AsyncDisposable {
    * once it has drained to that mark. A `Uint8Array` of 16 KiB or more is written from your
    * buffer without copying, so its promise settles only once it is written: leave it unchanged
    * until then. Use {@linkcode Connection.flush} to wait until everything is written.
+   *
+   * Writing needs the peer to read. Against a peer that answers (an echo server), read while you
+   * send: sending everything before reading any reply stops for good after a few MiB, each side
+   * waiting for the other (docs/library.md, "Sending a lot", shows the pattern).
    *
    * A write that fails rejects every later `send`, `flush` and `closeWrite`, and `close` too
    * unless a rejected promise has already carried the error.
@@ -160,9 +180,21 @@ export class Connection implements AsyncDisposable {
    * After any of these every later `receive` rejects with the same error, and the connection
    * closes itself (sending what is pending, then releasing it) so that the peer sees end of
    * stream — unless `keepOpenAfterError` is set.
+   * @throws The `signal`'s reason once it is aborted; see {@linkcode ReceiveOptions.signal}.
+   *
+   * @example Wait at most 5 seconds for a reply
+   * ```ts ignore
+   * import { connect } from "./mod.ts";
+   * await using conn = await connect({ name: "testPipe" });
+   * await conn.send("hello");
+   * const reply = await conn.receive({ signal: AbortSignal.timeout(5000) });
+   * ```
    */
-  receive(): Promise<Uint8Array | null> {
-    return this.#next(undefined);
+  receive(options?: ReceiveOptions): Promise<Uint8Array | null> {
+    const signal = options?.signal;
+    if (signal === undefined) return this.#next(undefined);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return this.#next(undefined, signal);
   }
 
   /**
@@ -192,7 +224,7 @@ export class Connection implements AsyncDisposable {
   // A frame already decoded is returned without entering an async function: in a pipelined
   // exchange most frames are, and the async function's own objects were a large part of the
   // garbage per frame (bench/README.md, "Echo").
-  #next(into: Uint8Array | undefined): Promise<Uint8Array | null> {
+  #next(into: Uint8Array | undefined, signal?: AbortSignal): Promise<Uint8Array | null> {
     if (this.#readError === undefined) {
       let frame: Uint8Array | undefined;
       try {
@@ -202,10 +234,13 @@ export class Connection implements AsyncDisposable {
       }
       if (frame !== undefined) return Promise.resolve(frame);
     }
-    return this.#receive(into);
+    return this.#receive(into, signal);
   }
 
-  async #receive(into: Uint8Array | undefined): Promise<Uint8Array | null> {
+  async #receive(
+    into: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array | null> {
     if (this.#readError !== undefined) throw this.#readError;
     try {
       for (;;) {
@@ -215,9 +250,11 @@ export class Connection implements AsyncDisposable {
           const last = this.#last;
           this.#last = undefined;
           if (last === undefined && this.#resetAfterLast !== undefined) throw this.#resetAfterLast;
-          if (last === undefined || into === undefined || last.length > into.length) {
-            return last ?? null;
+          if (last === undefined) {
+            this.#finished = true;
+            return null;
           }
+          if (into === undefined || last.length > into.length) return last;
           into.set(last);
           return into.subarray(0, last.length);
         }
@@ -225,9 +262,14 @@ export class Connection implements AsyncDisposable {
           this.#writer.startDeferred();
           this.#reading = this.#fill(into);
         }
-        await this.#reading;
+        const reading = this.#reading;
+        if (signal !== undefined && await untilAborted(reading, signal)) throw ABORTED;
+        await reading;
+        if (this.#fillError !== undefined) throw this.#fillError;
       }
     } catch (error) {
+      // Only this call stops: the read goes on, and its bytes wait for the next receive.
+      if (error === ABORTED) throw signal!.reason;
       throw this.#failed(error);
     }
   }
@@ -323,9 +365,17 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  /** Same as {@linkcode Connection.close}, for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  /**
+   * {@linkcode Connection.close}, for `await using`, but once `receive` has returned `null` (the
+   * peer ended the conversation) a frame that could not be written does not make it reject: a
+   * finished conversation is not a crash. {@linkcode Connection.flush} and `close` always report.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.close();
+    } catch (error) {
+      if (!(this.#finished && error instanceof ConnectionClosedError)) throw error;
+    }
   }
 
   async #fill(into: Uint8Array | undefined): Promise<void> {
@@ -358,14 +408,21 @@ export class Connection implements AsyncDisposable {
         // before is whole: its unterminated last line is delivered, as at a clean end.
         this.#resetAfterLast = error;
         count = null;
-      } else throw error;
+      } else {
+        this.#fillError = error;
+        return;
+      }
     } finally {
       // After the first await, so `receive` has stored the promise this clears.
       this.#reading = undefined;
     }
     if (count === null) {
       this.#ended = true;
-      this.#last = this.#decoder.end();
+      // Closed by this side (`abort`, an idle timeout): not the peer's end of stream, so a frame
+      // it left unfinished is not delivered as its last (see `unfinished`).
+      if (this.#closed) {
+        if (this.#decoder.buffered > 0) this.#unfinished = this.#decoder.rest();
+      } else this.#last = this.#decoder.end();
       return;
     }
     if (count === buffer.length && buffer === this.#readBuffer) {
@@ -379,16 +436,4 @@ export class Connection implements AsyncDisposable {
     return error instanceof Deno.errors.ConnectionReset && delimited &&
       this.#decoder.buffered > 0;
   }
-}
-
-// A transport failure (`BrokenPipe`, `ConnectionReset`, a Windows pipe error…) as a
-// `ConnectionClosedError`, so that callers catch one class; duct's own errors pass unchanged.
-function asDuctError(error: unknown, action: string): unknown {
-  if (error instanceof DuctError) return error;
-  const gone = error instanceof Deno.errors.BrokenPipe ||
-    error instanceof Deno.errors.ConnectionReset;
-  const detail = gone
-    ? "the peer closed the connection"
-    : `the connection failed (${error instanceof Error ? error.message : String(error)})`;
-  return new ConnectionClosedError(`${action}: ${detail}`, { cause: error });
 }

@@ -16,6 +16,9 @@ export const PIPE_PREFIX = "\\\\.\\pipe\\";
 const SUN_PATH_MAX: Record<string, number> = { linux: 107, darwin: 103 };
 const SUN_PATH_DEFAULT = 103;
 
+/** The extension of a socket file in duct's directory; a plain name that has it gets no second. */
+const SOCKET_SUFFIX = ".sock";
+
 /** Characters in a whole pipe path (`\\.\pipe\` included), per CreateNamedPipe's documentation. */
 const PIPE_PATH_MAX = 256;
 
@@ -48,8 +51,8 @@ export interface ResolveOptions {
  * Resolves an endpoint name to its OS path and validates it.
  *
  * - Windows: `\\.\pipe\NAME`; a name already starting with `\\.\pipe\` is kept.
- * - Unix: `$XDG_RUNTIME_DIR/duct/NAME.sock`, else `${TMPDIR:-/tmp}/duct-UID/NAME.sock`; a name
- *   containing `/` is a path and kept.
+ * - Unix: `$XDG_RUNTIME_DIR/duct/NAME.sock`, else `${TMPDIR:-/tmp}/duct-UID/NAME.sock` (a name
+ *   already ending in `.sock` gets no second one); a name containing `/` is a path and kept.
  *
  * @throws {InvalidNameError} for an empty name, a NUL byte, a path too long for the OS, or (Windows)
  * a pipe name with an empty, `.` or `..` segment.
@@ -74,7 +77,9 @@ export function resolveEndpoint(name: string, options: ResolveOptions = {}): End
   if (name.includes("/")) {
     path = name;
   } else {
-    path = `${defaultDirectory(env, options.uid)}/${name}.sock`;
+    // `rel.sock` means the socket file `rel.sock`, not `rel.sock.sock`.
+    const file = name.endsWith(SOCKET_SUFFIX) ? name : name + SOCKET_SUFFIX;
+    path = `${defaultDirectory(env, options.uid)}/${file}`;
     managedDirectory = true;
   }
   const limit = SUN_PATH_MAX[os] ?? SUN_PATH_DEFAULT;
@@ -89,7 +94,9 @@ export function resolveEndpoint(name: string, options: ResolveOptions = {}): End
 }
 
 /**
- * The per-user directory that holds duct's sockets on Unix.
+ * The per-user directory that holds duct's sockets on Unix. A relative `XDG_RUNTIME_DIR` is
+ * ignored, as the XDG Base Directory specification requires (it would depend on the working
+ * directory, so a server and its clients could disagree); so is a relative `TMPDIR`.
  *
  * @example
  * ```ts
@@ -103,8 +110,9 @@ export function defaultDirectory(
   uid?: number | null,
 ): string {
   const runtime = env("XDG_RUNTIME_DIR");
-  if (runtime) return `${runtime.replace(/\/+$/, "")}/duct`;
-  const tmp = (env("TMPDIR") || "/tmp").replace(/\/+$/, "") || "";
+  if (runtime?.startsWith("/")) return `${runtime.replace(/\/+$/, "")}/duct`;
+  const tmpdir = env("TMPDIR");
+  const tmp = (tmpdir?.startsWith("/") ? tmpdir : "/tmp").replace(/\/+$/, "");
   return `${tmp}/duct-${uid ?? Deno.uid() ?? "user"}`;
 }
 

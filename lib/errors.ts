@@ -149,3 +149,25 @@ export class UnconfirmedError extends DuctError {
     this.reason = reason;
   }
 }
+
+/**
+ * A transport failure (`BrokenPipe`, `ConnectionReset`, a Windows pipe error…) as a
+ * `ConnectionClosedError`, so that callers catch one class; duct's own errors pass unchanged.
+ * Internal: `mod.ts` does not export it.
+ *
+ * @example
+ * ```ts
+ * import { assertInstanceOf } from "@std/assert";
+ * import { asDuctError, ConnectionClosedError } from "./errors.ts";
+ * assertInstanceOf(asDuctError(new Deno.errors.BrokenPipe(), "cannot send"), ConnectionClosedError);
+ * ```
+ */
+export function asDuctError(error: unknown, action: string): unknown {
+  if (error instanceof DuctError) return error;
+  const gone = error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionReset;
+  const detail = gone
+    ? "the peer closed the connection"
+    : `the connection failed (${error instanceof Error ? error.message : String(error)})`;
+  return new ConnectionClosedError(`${action}: ${detail}`, { cause: error });
+}

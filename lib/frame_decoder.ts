@@ -7,7 +7,13 @@
  */
 
 import { FrameTooLargeError, ProtocolError } from "./errors.ts";
-import { DEFAULT_MAX_FRAME, delimiterOf, type Framing, type FramingOptions } from "./framing.ts";
+import {
+  concat,
+  DEFAULT_MAX_FRAME,
+  delimiterOf,
+  type Framing,
+  type FramingOptions,
+} from "./framing.ts";
 import { HEADER_BYTES, readLengthHeader } from "./length_header.ts";
 import { findHeaderEnd, MAX_CONTENT_LENGTH_HEADER as MAX_HEADER } from "./content_length.ts";
 import { parseContentLengthHeader } from "./content_length.ts";
@@ -304,6 +310,26 @@ export class FrameDecoder {
     const at = this.#blockUsed;
     this.#blockUsed += size;
     return this.#block.subarray(at, at + size);
+  }
+
+  /**
+   * For `Connection` only, not part of duct's API: removes and returns every byte received and
+   * not yet returned as a frame — once a `length` header is read, the payload so far — leaving
+   * the decoder empty. For a frame cut short by this side, which is not an end of stream.
+   *
+   * @internal
+   */
+  rest(): Uint8Array {
+    const direct = this.#direct?.subarray(0, this.#directFilled);
+    const inChunks = this.#buffered - (direct?.length ?? 0);
+    const tail = inChunks > 0 ? this.#gather(inChunks, true) : new Uint8Array(0);
+    this.#direct = undefined;
+    this.#directFilled = 0;
+    this.#buffered = 0;
+    this.#want = -1;
+    this.#scanChunk = 0;
+    this.#scanBase = 0;
+    return direct === undefined ? tail : concat([direct, tail]);
   }
 
   /**

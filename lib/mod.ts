@@ -62,6 +62,7 @@ export {
 } from "./api.ts";
 export { Connection, type ConnectionOptions } from "./connection.ts";
 export { TRUST_SERVER_VALUES } from "./options.ts";
+export type { ReceiveOptions } from "./abort.ts";
 export {
   DEFAULT_NAME,
   defaultDirectory,

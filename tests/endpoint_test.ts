@@ -122,6 +122,19 @@ Deno.test("unix: defaultDirectory follows the same rules", () => {
   assertStrictEquals(defaultDirectory(envOf({}), 0), "/tmp/duct-0");
 });
 
+Deno.test("unix: a plain name ending in .sock gets no second .sock (issue 18)", () => {
+  assertStrictEquals(resolveEndpoint("rel.sock", XDG).path, "/run/user/1000/duct/rel.sock");
+  assertStrictEquals(resolveEndpoint("rel", XDG).path, "/run/user/1000/duct/rel.sock");
+  assertStrictEquals(resolveEndpoint("a.socket", XDG).path, "/run/user/1000/duct/a.socket.sock");
+});
+
+Deno.test("unix: a relative XDG_RUNTIME_DIR or TMPDIR is ignored, as the XDG spec says", () => {
+  const relative = envOf({ XDG_RUNTIME_DIR: "run/user/7", TMPDIR: "scratch" });
+  assertStrictEquals(defaultDirectory(relative, 7), "/tmp/duct-7");
+  const dot = { ...NO_XDG, env: envOf({ XDG_RUNTIME_DIR: "." }) };
+  assertStrictEquals(resolveEndpoint("x", dot).path, "/tmp/duct-1000/x.sock");
+});
+
 Deno.test("unix: a name containing / is a path, used as is", () => {
   for (const name of ["/srv/app/ipc.sock", "./relative.sock", "dir/name"]) {
     const endpoint = resolveEndpoint(name, XDG);

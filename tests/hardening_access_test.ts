@@ -117,6 +117,13 @@ Deno.test({
         assertStringIncludes(result.stderr, "permission denied");
         assertStringIncludes(result.stderr, server.path);
         assertStringIncludes(result.stderr, "--allow-others");
+        // Which of the two keeps the user out is said, so that nobody is told to use a flag
+        // already used: the 0700 directory, or the socket's own mode.
+        if (server === managed) {
+          assertStringIncludes(result.stderr, `you cannot enter ${tmp}/duct-${Deno.uid()};`);
+        } else {
+          assertStringIncludes(result.stderr, "does not let others connect");
+        }
         // Our own client then is the server's first and only one.
         const own = await runClient(["--name", server.path, "owner"]);
         assertEquals(own.code, 0, own.stderr);
@@ -164,6 +171,15 @@ Deno.test({
         stderr: "null",
       }).output();
       assert(!listing.success, "another user could list the socket directory");
+      // Another server started meanwhile in the same directory, without the flag, keeps it open:
+      // its own socket is private by its mode (issue 18).
+      {
+        await using _other = await Server.start(["--name", "private"], { env: fallbackEnv(tmp) });
+        assertEquals(mode(directory).toString(8), "711");
+        assertEquals(mode(_other.path).toString(8), "600");
+        const again = await runClient(["--name", server.path, "--json", "again"], { user: other });
+        assertEquals(again.code, 0, again.stderr);
+      }
       // The relaxation lasts as long as that server: the next one without the flag tightens it.
       await server.stop();
       await using strict = await Server.start(["--name", "shared"], {

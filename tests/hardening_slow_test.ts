@@ -72,7 +72,46 @@ Deno.test({
           }
           sent++;
         }
-        assertEquals(await droppedWith(server, id), "idle for more than 0.5 seconds");
+        const message = await droppedWith(server, id);
+        assert(message.startsWith("idle for more than 0.5 seconds, in the middle of a message: "));
+        assertEquals(server.count("message", id), 0);
+      } finally {
+        closeQuietly(conn);
+      }
+    } finally {
+      await removeQuietly(dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "input: an idle cut is not an end of stream: an unterminated line is named in the " +
+    "error, never printed as a message (issue 18)",
+  async fn() {
+    const dir = await tempDir("idle-line");
+    try {
+      await using server = await Server.start([
+        "--name",
+        endpointIn(dir),
+        "--framing",
+        "line",
+        "--idle-timeout",
+        "0.3",
+      ]);
+      const { conn, id } = await rawPeer(server);
+      try {
+        await conn.write(encoder.encode("whole\npartial2"));
+        const message = await droppedWith(server, id);
+        assertEquals(
+          message,
+          "idle for more than 0.3 seconds, in the middle of a message: its 8 bytes received so " +
+            "far were dropped, not printed (partial2)",
+        );
+        assertEquals(server.of(id).filter((e) => e.event === "message").map((e) => e.text), [
+          "whole",
+        ]);
+        // The whole line was answered; the fragment was not.
+        assertEquals(decoder.decode(await readToEnd(conn)), `${ACK}\n`);
       } finally {
         closeQuietly(conn);
       }

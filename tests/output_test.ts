@@ -8,6 +8,7 @@ import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import {
   DISPLAY_HEAD_BYTES,
   displayPayload,
+  escapeName,
   escapeText,
   LineWriter,
   payloadFields,
@@ -144,4 +145,11 @@ Deno.test("secondsText: one second is singular, other durations plural", () => {
   assertEquals(secondsText(1000), "1 second");
   assertEquals(secondsText(500), "0.5 seconds");
   assertEquals(secondsText(90_000), "90 seconds");
+});
+
+Deno.test("escapeName: names as payloads (backslash doubled, bidi overrides escaped), a pipe prefix kept", () => {
+  assertEquals(escapeName("back\\slash\u202e"), "back\\\\slash\\u202e");
+  assertEquals(escapeName("\\\\.\\pipe\\a\\b"), "\\\\.\\pipe\\a\\\\b");
+  assertEquals(escapeName("a\x1bb"), "a\\x1bb");
+  assertEquals(displayPayload(new TextEncoder().encode("abc\u202edef")), "abc\\u202edef");
 });

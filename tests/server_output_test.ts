@@ -10,7 +10,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "./_asse
 import { assertPeakRatio, NOT_LINUX, procStatus } from "./_process_stats.ts";
 import { endpointPath, removeSocketFile, uniqueName } from "./_endpoints.ts";
 import { CLIENT_SCRIPT, IS_WINDOWS, LIB_URL, Proc, SERVER_SCRIPT } from "./_process.ts";
-import { hasRawControlBytes, runClient, runServer, writeSeq } from "./_run.ts";
+import { assertOneLineError, hasRawControlBytes, runClient, runServer, writeSeq } from "./_run.ts";
 import { Server } from "./_server.ts";
 
 const UNIX_ONLY = { ignore: IS_WINDOWS };
@@ -178,6 +178,29 @@ Deno.test("server: control characters in --name are escaped in the listening lin
   assertEquals(output.lines[0], `listening on ${shown(name)} (${shown(endpointPath(name))})`);
   // Killed, the server could not remove its socket file.
   await removeSocketFile(endpointPath(name));
+});
+
+Deno.test("server and client: names are escaped as payloads are (backslash, U+202E), in every line", async () => {
+  const name = `${uniqueName("bs")}back\\slash\u202e`;
+  const path = endpointPath(name);
+  // As a payload is shown: the backslash doubled, U+202E as \u202e; a pipe prefix kept.
+  const shown = (text: string) => {
+    const prefix = text.startsWith("\\\\.\\pipe\\") ? "\\\\.\\pipe\\" : "";
+    return prefix +
+      text.slice(prefix.length).replaceAll("\\", "\\\\").replaceAll("\u202e", "\\u202e");
+  };
+  const client = await runClient(["--name", name, "--timeout", "0", "hi"]);
+  assertEquals(client.code, 2, client.stderr);
+  assertOneLineError(
+    client,
+    "duct-client",
+    `no server is listening on ${shown(name)} (${shown(path)})`,
+  );
+  await using server = await Server.start([], { name, json: false });
+  server.kill("SIGKILL");
+  const output = await server.output();
+  assertEquals(output.lines[0], `listening on ${shown(name)} (${shown(path)})`);
+  await removeSocketFile(path);
 });
 
 Deno.test(

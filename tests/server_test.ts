@@ -261,6 +261,8 @@ Deno.test(
       const output = await runServer(["--name", name]);
       assertEquals(output.code, 1);
       assertOneLineError(output, "duct-server", `refusing ${path}: it exists and is not a socket`);
+      // It is not duct's file (`--name /etc/passwd`): never advise deleting it.
+      assert(!/remove|delete/i.test(output.stderr), output.stderr);
       const info = await Deno.lstat(path);
       assert(info.isFile);
       assertEquals(info.mode! & 0o777, 0o644);

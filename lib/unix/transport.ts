@@ -30,6 +30,8 @@ const PRIVATE_SOCKET_MODE = 0o600;
 const SHARED_SOCKET_MODE = 0o666;
 /** Directory that others may traverse but not list or write (`--allow-others`). */
 const SHARED_DIRECTORY_MODE = 0o711;
+/** The bit that lets other users enter a directory (search permission for "others"). */
+const OTHERS_SEARCH = 0o001;
 
 /**
  * The Unix transport: sockets in a private directory, stale sockets reclaimed, a live server
@@ -163,11 +165,9 @@ function connectUnix(options: TransportConnectOptions): Promise<ByteConn> {
       if (absent) return undefined;
       if (error instanceof Deno.errors.PermissionDenied) {
         // Waiting cannot help: the socket or its directory belongs to another user.
-        throw new PermissionDeniedError(
-          `permission denied on ${path}: the server belongs to another user, who must start it ` +
-            `with allowOthers (and put it where you can reach it) to let you connect`,
-          { cause: error },
-        );
+        throw new PermissionDeniedError(`permission denied on ${path}: ${deniedWhy(path)}`, {
+          cause: error,
+        });
       }
       throw mapError(error, path);
     }
@@ -209,6 +209,42 @@ async function userName(uid: number): Promise<string> {
   return `user ${uid}`;
 }
 
+// Why connecting was refused, told apart so that a server already started with allowOthers is
+// not told to use it: a directory on the way that this user cannot enter, or the socket's mode.
+function deniedWhy(path: string): string {
+  const closed = closedDirectory(path);
+  if (closed === undefined) {
+    return "the server belongs to another user and does not let others connect (its socket's " +
+      "mode); that user must start it with allowOthers";
+  }
+  return `you cannot enter ${closed}; the server's user must put the socket in a directory ` +
+    `other users can enter, and start the server with allowOthers`;
+}
+
+// The directory above `path` that this user cannot enter, if that is why `path` is out of
+// reach; `undefined` when the socket itself can be seen (its own mode refused the connection),
+// or when this process may not look (narrowed Deno permissions).
+function closedDirectory(path: string): string | undefined {
+  try {
+    Deno.statSync(path);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.PermissionDenied)) return undefined;
+  }
+  // The first directory, from the top, whose entries cannot be looked at.
+  const parts = path.split("/").slice(0, -1);
+  for (let end = 2; end <= parts.length; end++) {
+    const inner = parts.slice(0, end).join("/");
+    if (inner === "") continue;
+    try {
+      Deno.statSync(inner);
+    } catch (error) {
+      return error instanceof Deno.errors.PermissionDenied ? directoryOf(inner) : undefined;
+    }
+  }
+  return directoryOf(path);
+}
+
 // Sets a umask under which new files are owner-only, and returns how to put the old one back.
 // The umask is process-wide, so it is held only around one synchronous call. Without
 // `--allow-sys` it stays as it is, and the chmod after binding is the only guard.
@@ -229,7 +265,8 @@ function directoryOf(path: string): string {
 }
 
 // The directory must be a real directory owned by this user; duct's own directory is created
-// private, and an existing one that others can write to is refused.
+// private (its parent must exist: only duct's directory is created), and an existing one is
+// given the mode its sockets need.
 async function prepareDirectory(
   directory: string,
   options: TransportListenOptions,
@@ -248,21 +285,86 @@ async function prepareDirectory(
         { cause: error },
       );
     }
-    await Deno.mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+    await createOwnDirectory(directory, options);
     info = await Deno.lstat(directory);
   }
   if (info.isSymlink) {
     throw new UnsafePathError(`refusing ${directory}: it is a symbolic link`);
   }
   if (!info.isDirectory) throw new UnsafePathError(`refusing ${directory}: it is not a directory`);
-  if (!isOwnedDirectory(directory)) return;
-  if (uid !== null && info.uid !== uid) {
-    throw new UnsafePathError(
-      `refusing ${directory}: it belongs to user ${info.uid}, not to you (${uid})`,
+  const owned = isOwnedDirectory(directory);
+  if (owned) {
+    if (uid !== null && info.uid !== uid) {
+      throw new UnsafePathError(
+        `refusing ${directory}: it belongs to user ${info.uid}, not to you (${uid})`,
+      );
+    }
+    const mode = options.allowOthers || await holdsSharedSocket(directory)
+      ? SHARED_DIRECTORY_MODE
+      : PRIVATE_DIRECTORY_MODE;
+    if (((info.mode ?? 0) & 0o777) !== mode) await Deno.chmod(directory, mode);
+  }
+  if (options.allowOthers) await requireReachable(directory, options.path, owned);
+}
+
+// Creates duct's own directory, not its parent: a missing `XDG_RUNTIME_DIR` or `TMPDIR` is a
+// misconfiguration to report, not a tree to make up.
+async function createOwnDirectory(
+  directory: string,
+  options: TransportListenOptions,
+): Promise<void> {
+  try {
+    await Deno.mkdir(directory, { mode: PRIVATE_DIRECTORY_MODE });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    const parent = directoryOf(directory);
+    const variable = directory.endsWith("/duct") ? "XDG_RUNTIME_DIR" : "TMPDIR";
+    throw new InvalidNameError(
+      `cannot listen on ${options.path}: ${parent} (from ${variable}) does not exist; create ` +
+        `it, or set ${variable} to a directory that exists (or unset it)`,
+      { cause: error },
     );
   }
-  const mode = options.allowOthers ? SHARED_DIRECTORY_MODE : PRIVATE_DIRECTORY_MODE;
-  if (((info.mode ?? 0) & 0o777) !== mode) await Deno.chmod(directory, mode);
+}
+
+// Whether another server in this directory lets others connect (its socket is writable by
+// others): the directory must then stay reachable, whatever this server's own choice.
+async function holdsSharedSocket(directory: string): Promise<boolean> {
+  for await (const entry of Deno.readDir(directory)) {
+    if (!entry.name.endsWith(".sock")) continue;
+    try {
+      const info = await Deno.lstat(`${directory}/${entry.name}`);
+      if (info.isSocket && ((info.mode ?? 0) & 0o002) !== 0) return true;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return false;
+}
+
+// With `allowOthers`, other users must be able to enter every directory above the socket: a
+// closed one (`XDG_RUNTIME_DIR` is `0700`) would refuse them whatever the socket's mode, and a
+// server that says it lets others in must not silently keep them out. Directories this process
+// may not inspect (narrowed Deno permissions) are given the benefit of the doubt.
+async function requireReachable(directory: string, path: string, owned: boolean): Promise<void> {
+  for (let dir = owned ? directoryOf(directory) : directory;; dir = directoryOf(dir)) {
+    let mode: number | undefined;
+    try {
+      mode = (await Deno.stat(dir)).mode ?? undefined;
+    } catch {
+      mode = undefined;
+    }
+    if (mode !== undefined && (mode & OTHERS_SEARCH) === 0) {
+      throw new PermissionDeniedError(
+        `cannot let other users connect to ${path} (allowOthers): they cannot enter ${dir} ` +
+          `(mode ${(mode & 0o777).toString(8).padStart(4, "0")}); give a path in a directory ` +
+          `they can reach (as /tmp/NAME.sock), or, for a plain name, unset XDG_RUNTIME_DIR ` +
+          `so that duct's directory is in TMPDIR (or /tmp)`,
+      );
+    }
+    if (dir === "/" || dir === ".") return;
+  }
 }
 
 // Directories named `duct` or `duct-UID` are duct's own; any other was chosen by the user. Not
@@ -286,10 +388,17 @@ async function reclaimStale(path: string, name: string): Promise<void> {
   // lstat does not follow links: a link planted at the path is refused, never followed to
   // whatever it points at (which could be another user's socket or file).
   if (info.isSymlink) {
-    throw new UnsafePathError(`refusing ${path}: it is a symbolic link; remove it first`);
+    throw new UnsafePathError(
+      `refusing ${path}: it is a symbolic link, which duct never follows or replaces; choose ` +
+        `another name`,
+    );
   }
+  // Never suggest removing it: it is not duct's to remove (`/etc/passwd`, say).
   if (!info.isSocket) {
-    throw new UnsafePathError(`refusing ${path}: it exists and is not a socket; remove it first`);
+    throw new UnsafePathError(
+      `refusing ${path}: it exists and is not a socket, and duct never replaces it; choose ` +
+        `another name`,
+    );
   }
   const uid = Deno.uid();
   if (uid !== null && info.uid !== uid) {
