@@ -29,10 +29,10 @@ const EXCLUSIVE = ["no-reply", "reconnect", "window", "list", "ping", "input", "
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { callArgs } from "./client_call.ts";
- * assert.deepEqual(callArgs({ call: "add" }, ["[1, 2]"]), { kind: "call", method: "add", params: [1, 2] });
- * assert.equal(callArgs({}, ["hello"]), undefined);
+ * assertEquals(callArgs({ call: "add" }, ["[1, 2]"]), { kind: "call", method: "add", params: [1, 2] });
+ * assertEquals(callArgs({}, ["hello"]), undefined);
  * ```
  */
 export function callArgs(

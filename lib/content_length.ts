@@ -26,9 +26,9 @@ const latin1 = new TextDecoder("latin1");
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { contentLengthHeaderBytes } from "./content_length.ts";
- * assert.equal(contentLengthHeaderBytes(42), "Content-Length: 42\r\n\r\n".length);
+ * assertEquals(contentLengthHeaderBytes(42), "Content-Length: 42\r\n\r\n".length);
  * ```
  */
 export function contentLengthHeaderBytes(size: number): number {
@@ -41,11 +41,11 @@ export function contentLengthHeaderBytes(size: number): number {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { writeContentLengthHeader } from "./content_length.ts";
  * const target = new Uint8Array(32);
  * const size = writeContentLengthHeader(target, 0, 7);
- * assert.equal(new TextDecoder().decode(target.subarray(0, size)), "Content-Length: 7\r\n\r\n");
+ * assertEquals(new TextDecoder().decode(target.subarray(0, size)), "Content-Length: 7\r\n\r\n");
  * ```
  */
 export function writeContentLengthHeader(target: Uint8Array, at: number, size: number): number {
@@ -66,9 +66,9 @@ export function writeContentLengthHeader(target: Uint8Array, at: number, size: n
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { findHeaderEnd } from "./content_length.ts";
- * assert.equal(findHeaderEnd(new TextEncoder().encode("A: 1\r\n\r\nbody"), 0), 4);
+ * assertEquals(findHeaderEnd(new TextEncoder().encode("A: 1\r\n\r\nbody"), 0), 4);
  * ```
  */
 export function findHeaderEnd(bytes: Uint8Array, from: number): number {
@@ -91,10 +91,10 @@ export function findHeaderEnd(bytes: Uint8Array, from: number): number {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { parseContentLengthHeader } from "./content_length.ts";
  * const header = new TextEncoder().encode("content-type: application/json\r\nCONTENT-LENGTH: 12");
- * assert.equal(parseContentLengthHeader(header, 1024), 12);
+ * assertEquals(parseContentLengthHeader(header, 1024), 12);
  * ```
  */
 export function parseContentLengthHeader(header: Uint8Array, maxFrame: number): number {

@@ -93,7 +93,7 @@ interface Pending {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { connect, listen, RpcPeer } from "./mod.ts";
  * const name = `rpc-doc-${crypto.randomUUID()}`;
  * await using listener = await listen({ name, framing: "content-length" });
@@ -101,7 +101,7 @@ interface Pending {
  *   new RpcPeer(conn!).handle("add", (params) => (params as number[])[0] + (params as number[])[1])
  * );
  * await using client = new RpcPeer(await connect({ name, framing: "content-length" }));
- * assert.equal(await client.request("add", [2, 3]), 5);
+ * assertEquals(await client.request("add", [2, 3]), 5);
  * ```
  */
 export class RpcPeer implements AsyncDisposable {

@@ -43,10 +43,10 @@ export class RpcError extends DuctError {
    *
    * @example Answer a request with -32602
    * ```ts
-   * import assert from "node:assert/strict";
+   * import { assertEquals } from "@std/assert";
    * import { INVALID_PARAMS, RpcError } from "./mod.ts";
    * const error = new RpcError(INVALID_PARAMS, "params must be two numbers", { data: [1] });
-   * assert.deepEqual([error.code, error.data, error instanceof Error], [-32602, [1], true]);
+   * assertEquals([error.code, error.data, error instanceof Error], [-32602, [1], true]);
    * ```
    */
   constructor(code: number, message: string, options: RpcErrorOptions = {}) {
@@ -61,9 +61,9 @@ export class RpcError extends DuctError {
    *
    * @example
    * ```ts
-   * import assert from "node:assert/strict";
+   * import { assertEquals } from "@std/assert";
    * import { RpcError } from "./mod.ts";
-   * assert.deepEqual(new RpcError(-1, "no").toJSON(), { code: -1, message: "no" });
+   * assertEquals(new RpcError(-1, "no").toJSON(), { code: -1, message: "no" });
    * ```
    */
   toJSON(): { code: number; message: string; data?: unknown } {
@@ -82,9 +82,9 @@ export class RpcError extends DuctError {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { rpcErrorFrom } from "./rpc_errors.ts";
- * assert.equal(rpcErrorFrom({ code: -32601, message: "no such method" }).code, -32601);
+ * assertEquals(rpcErrorFrom({ code: -32601, message: "no such method" }).code, -32601);
  * ```
  */
 export function rpcErrorFrom(error: unknown): RpcError {

@@ -26,12 +26,12 @@ export type Incoming =
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { classify } from "./rpc_message.ts";
- * assert.equal(classify({ jsonrpc: "2.0", id: 1, method: "m" }).kind, "request");
- * assert.equal(classify({ jsonrpc: "2.0", method: "m" }).kind, "notification");
- * assert.equal(classify({ jsonrpc: "2.0", id: 1, result: 2 }).kind, "response");
- * assert.equal(classify({ id: 1, method: "m" }).kind, "invalid");
+ * assertEquals(classify({ jsonrpc: "2.0", id: 1, method: "m" }).kind, "request");
+ * assertEquals(classify({ jsonrpc: "2.0", method: "m" }).kind, "notification");
+ * assertEquals(classify({ jsonrpc: "2.0", id: 1, result: 2 }).kind, "response");
+ * assertEquals(classify({ id: 1, method: "m" }).kind, "invalid");
  * ```
  */
 export function classify(value: unknown): Incoming {
@@ -73,9 +73,9 @@ function isId(value: unknown): value is Id {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertNotEquals } from "@std/assert";
  * import { idKey } from "./rpc_message.ts";
- * assert.notEqual(idKey(1), idKey("1"));
+ * assertNotEquals(idKey(1), idKey("1"));
  * ```
  */
 export function idKey(id: Id): string {
@@ -88,16 +88,16 @@ export function idKey(id: Id): string {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { Slots } from "./rpc_message.ts";
  * const slots = new Slots(1);
  * await slots.acquire();
  * let second = false;
  * const waiting = slots.acquire().then(() => second = true);
- * assert.equal(second, false);
+ * assertEquals(second, false);
  * slots.release();
  * await waiting;
- * assert.equal(second, true);
+ * assertEquals(second, true);
  * ```
  */
 export class Slots {

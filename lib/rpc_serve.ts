@@ -28,13 +28,13 @@ export interface ServeOptions extends RpcPeerOptions {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { connect, listen, RpcPeer, serve } from "./mod.ts";
  * const name = `serve-doc-${crypto.randomUUID()}`;
  * const listener = await listen({ name });
  * const served = serve(listener, { echo: (params) => params });
  * const client = new RpcPeer(await connect({ name }));
- * assert.deepEqual(await client.request("echo", { hello: "world" }), { hello: "world" });
+ * assertEquals(await client.request("echo", { hello: "world" }), { hello: "world" });
  * await client.close();
  * listener.close();
  * await served;

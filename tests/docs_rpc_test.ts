@@ -7,6 +7,7 @@
 
 import { assert } from "./_assert.ts";
 import { uniqueName } from "./_endpoints.ts";
+import { fromFileUrl } from "@std/path";
 
 const DOC = new URL("../docs/rpc.md", import.meta.url);
 
@@ -21,7 +22,8 @@ Deno.test("docs/rpc.md: the API example runs and its assertions hold", async () 
   try {
     await Deno.writeTextFile(file, code);
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-lock", file],
+      // The project's import map: the example imports @std/assert as a reader's project would.
+      args: ["run", "-A", "--config", fromFileUrl(new URL("../deno.json", import.meta.url)), file],
       stdout: "piped",
       stderr: "piped",
     }).output();

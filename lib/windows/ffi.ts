@@ -210,9 +210,9 @@ export const SEVERITY_WARNING = 2;
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { ntSuccess, STATUS_BUFFER_OVERFLOW, STATUS_PENDING } from "./ffi.ts";
- * assert.deepEqual([ntSuccess(STATUS_PENDING), ntSuccess(STATUS_BUFFER_OVERFLOW)], [true, false]);
+ * assertEquals([ntSuccess(STATUS_PENDING), ntSuccess(STATUS_BUFFER_OVERFLOW)], [true, false]);
  * ```
  */
 export function ntSuccess(status: number): boolean {

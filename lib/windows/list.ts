@@ -69,9 +69,9 @@ export function listPipes(): EndpointInfo[] {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { pipeEntries } from "./list.ts";
- * assert.deepEqual(pipeEntries(["b", "a", "b"]).map((entry) => entry.name), ["a", "b"]);
+ * assertEquals(pipeEntries(["b", "a", "b"]).map((entry) => entry.name), ["a", "b"]);
  * ```
  */
 export function pipeEntries(names: readonly string[]): EndpointInfo[] {

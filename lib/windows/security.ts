@@ -195,9 +195,9 @@ export function pipeSecurity(allowOthers: boolean): PipeSecurity {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { pointerAt } from "./security.ts";
- * assert.equal(pointerAt(new Uint8Array(8)), null);
+ * assertEquals(pointerAt(new Uint8Array(8)), null);
  * ```
  */
 export function pointerAt(buffer: Uint8Array, offset = 0): Deno.PointerValue {
@@ -210,9 +210,9 @@ export function pointerAt(buffer: Uint8Array, offset = 0): Deno.PointerValue {
  *
  * @example
  * ```ts
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  * import { readWideString } from "./security.ts";
- * assert.equal(readWideString(null), "");
+ * assertEquals(readWideString(null), "");
  * ```
  */
 export function readWideString(pointer: Deno.PointerValue): string {
