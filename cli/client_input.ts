@@ -8,7 +8,7 @@
  * @module
  */
 
-import { FrameDecoder, FrameTooLargeError } from "../lib/mod.ts";
+import { concat, FrameDecoder, FrameTooLargeError } from "../lib/mod.ts";
 
 /**
  * How stdin is cut into messages (`--input`): `line` (a `\r` before the `\n` is dropped), `nul`
@@ -98,13 +98,7 @@ async function readWhole(
     if (size > maxFrame) throw new FrameTooLargeError(size, maxFrame);
     chunks.push(value);
   }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.length;
-  }
-  return whole;
+  return concat(chunks);
 }
 
 // The whole lines buffered in `decoder`, each cut only when asked for. Every step returns the
