@@ -102,7 +102,7 @@ export function failureOf(error: unknown): { status: number; message: string } {
 /**
  * Deno's refusal of a permission the program was not given, in duct's words. The programs run
  * with every permission they need (`deno task`), so this happens only with an installed command
- * whose permissions were narrowed and fixed at install (docs/INSTALL.md): Deno's own advice,
+ * whose permissions were narrowed and fixed at install (docs/install.md): Deno's own advice,
  * "run again with the --allow-read flag", is not something its user can follow.
  *
  * @example
@@ -115,7 +115,7 @@ export function failureOf(error: unknown): { status: number; message: string } {
  */
 export function notCapableMessage(denoMessage: string): string {
   const where = /Requires (?:read|write) access to "(.*)"/.exec(denoMessage)?.[1];
-  const fixed = "this duct's permissions were fixed when it was installed (docs/INSTALL.md, " +
+  const fixed = "this duct's permissions were fixed when it was installed (docs/install.md, " +
     '"What the executables may do")';
   if (where !== undefined) {
     return `cannot use ${where}: it is outside the directories this duct may use, as ` +

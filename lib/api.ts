@@ -112,7 +112,7 @@ export async function platformTransport(): Promise<Transport> {
  * @throws {PermissionDeniedError} if the operating system refuses access to the endpoint.
  * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
  * other failure of the operating system on Unix, naming the path.
- * @throws {Deno.errors.NotCapable} without the permissions the README's Library section lists.
+ * @throws {Deno.errors.NotCapable} without the permissions docs/library.md lists.
  * @throws The `signal`'s reason if it is already aborted (nothing is opened then).
  *
  * @example
@@ -166,7 +166,7 @@ export async function listen(options: ListenOptions = {}): Promise<Listener> {
  * @throws {Win32Error} for any other failure of a Windows call; {@linkcode DuctError} for any
  * other failure of the operating system on Unix, naming the path.
  * @throws The `signal`'s reason once it is aborted.
- * @throws {Deno.errors.NotCapable} without the permissions the README's Library section lists.
+ * @throws {Deno.errors.NotCapable} without the permissions docs/library.md lists.
  *
  * @example
  * ```ts ignore

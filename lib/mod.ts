@@ -17,7 +17,7 @@
  * - {@linkcode ReliableSender} resends what a restarted server never confirmed.
  *
  * Permissions: `--allow-env --allow-read --allow-write --allow-sys --allow-net`, plus
- * `--allow-ffi` on Windows (the README's Library section says what each is for).
+ * `--allow-ffi` on Windows (docs/library.md says what each is for).
  *
  * A server that answers each message in upper case, and a client of it, in one program:
  *

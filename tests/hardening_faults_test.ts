@@ -339,7 +339,7 @@ Deno.test({
       const first = await connect({ name: server.path });
       await using _second = await connect({ name: server.path });
       if (!IS_WINDOWS) {
-        // Unix (README, "Command line"): the kernel completes the connection and queues it; the
+        // Unix (docs/cli.md): the kernel completes the connection and queues it; the
         // server accepts it only when one of the two leaves, and then answers its message.
         try {
           await server.until(() => server.count("connected") === 2, "two clients");
@@ -380,7 +380,7 @@ Deno.test({
         );
         return;
       }
-      // Windows (README, "Command line"): no instance is free, so client N+1 keeps trying until
+      // Windows (docs/cli.md): no instance is free, so client N+1 keeps trying until
       // its --timeout and then exits 2 saying the server is full; the server never sees it.
       try {
         await server.until(() => server.count("connected") === 2, "two clients");

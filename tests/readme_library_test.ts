@@ -1,7 +1,8 @@
 /**
- * The README's and docs/library.md's TypeScript examples pass `deno lint` and `deno check`, and
- * the reliable-sending example runs as printed (issue 18): with no server it reports the timeout
- * instead of dying of an uncaught `ConnectTimeoutError`, and against a server it sends its lines.
+ * docs/library.md's examples that run (every page's examples are linted and checked by
+ * docs_examples_test.ts): the reliable-sending example runs as printed (issue 18): with no server
+ * it reports the timeout instead of dying of an uncaught `ConnectTimeoutError`, and against a
+ * server it sends its lines.
  */
 
 import { assertEquals, assertStringIncludes } from "./_assert.ts";
@@ -47,22 +48,10 @@ async function withFiles<T>(codes: string[], fn: (paths: string[]) => Promise<T>
   }
 }
 
-for (const file of ["README.md", "docs/library.md"]) {
-  Deno.test(`examples: every ts block of ${file} passes deno lint and deno check`, async () => {
-    const codes = await examples(file);
-    await withFiles(codes, async (paths) => {
-      const lint = await deno(["lint", ...paths]);
-      assertEquals(lint.code, 0, lint.out);
-      const check = await deno(["check", "--quiet", ...paths]);
-      assertEquals(check.code, 0, check.out);
-    });
-  });
-}
-
-/** The README's reliable-sending example, with its name and timeout replaced. */
+/** docs/library.md's reliable-sending example, with its name and timeout replaced. */
 async function reliableExample(name: string, timeout: number): Promise<string> {
-  const code = (await examples("README.md")).find((code) => code.includes("ReliableSender("));
-  assertEquals(code === undefined, false, "the README has a ReliableSender example");
+  const code = (await examples("docs/library.md")).find((code) => code.includes("ReliableSender("));
+  assertEquals(code === undefined, false, "docs/library.md has a ReliableSender example");
   return code!.replace('"collector"', JSON.stringify(name)).replace("30_000", String(timeout));
 }
 
@@ -105,7 +94,7 @@ Deno.test("examples: docs/library.md's read-while-you-send example completes aga
   await serving;
 });
 
-Deno.test("examples: Deno drops trailing \\r from command-line arguments, as the README says", async () => {
+Deno.test("examples: Deno drops trailing \\r from command-line arguments, as docs/protocol.md says", async () => {
   const run = await deno(["eval", "console.log(JSON.stringify(Deno.args))", "--", "cr\r", "a\rb"]);
   assertEquals(run.out, '["cr","a\\rb"]\n');
 });

@@ -2,7 +2,7 @@
  * What the README shows, run as a user would: the quick start through `deno task` (the tasks must
  * carry every permission the programs need: a missing `--allow-net` once broke `deno task server`
  * while `-A` tests passed), and the library example, verbatim but for its endpoint name: as
- * printed, and with its server attacked by hostile peers while other clients keep their echoes.
+ * printed (and docs/library.md's copy of it), and with its server attacked by hostile peers while other clients keep their echoes.
  */
 
 import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
@@ -59,35 +59,41 @@ Deno.test({
 });
 
 /**
- * The README's library example, verbatim but for its endpoint name, split where the client part
- * begins (the `// Client.` comment).
+ * The library example of README.md (or of docs/library.md, which shows it too), verbatim but for
+ * its endpoint name, split where the client part begins (the `// Client.` comment).
  */
-async function libraryExample(name: string): Promise<{ server: string; client: string }> {
+async function libraryExample(
+  name: string,
+  page = "README.md",
+): Promise<{ server: string; client: string }> {
   // A Windows checkout without .gitattributes has CRLF: the search below must not depend on it.
-  const readme = (await Deno.readTextFile(new URL("README.md", ROOT))).replaceAll("\r\n", "\n");
-  const section = readme.indexOf("\n## Library\n");
-  const start = readme.indexOf("```ts\n", section);
-  assert(section >= 0 && start >= 0, "the README's library example is where this test expects it");
-  const code = readme.slice(start + "```ts\n".length, readme.indexOf("```", start + 5))
-    .replace("./lib/mod.ts", new URL("lib/mod.ts", ROOT).href)
+  const text = (await Deno.readTextFile(new URL(page, ROOT))).replaceAll("\r\n", "\n");
+  const code = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map(([, code]) => code)
+    .find((code) => code.includes("// Client."));
+  assert(code !== undefined, `${page} has the library example, with its \`// Client.\` part`);
+  const runnable = code.replace(
+    /"\.\.?\/lib\/mod\.ts"/,
+    JSON.stringify(new URL("lib/mod.ts", ROOT).href),
+  )
     .replaceAll('"testPipe"', JSON.stringify(name));
-  const split = code.indexOf("// Client.");
-  assert(split > 0, "the example has a `// Client.` part");
-  return { server: code.slice(0, split), client: code.slice(split) };
+  const split = runnable.indexOf("// Client.");
+  return { server: runnable.slice(0, split), client: runnable.slice(split) };
 }
 
-Deno.test("readme: the library example runs as printed and prints the echoed frames", async () => {
-  const { server, client } = await libraryExample(uniqueName("readme"));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", server + client],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  assertEquals(new TextDecoder().decode(output.stderr), "");
-  assertEquals(new TextDecoder().decode(output.stdout), "hello\nworld\n");
-  assertEquals(output.code, 0);
-});
+for (const page of ["README.md", "docs/library.md"]) {
+  Deno.test(`${page}: the library example runs as printed and prints the echoed frames`, async () => {
+    const { server, client } = await libraryExample(uniqueName("readme"), page);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", server + client],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assertEquals(new TextDecoder().decode(output.stderr), "");
+    assertEquals(new TextDecoder().decode(output.stdout), "hello\nworld\n");
+    assertEquals(output.code, 0);
+  });
+}
 
 /**
  * A hostile raw peer in Python: `reset` (waits for the echo, leaves it unread), `leave` (100
@@ -203,12 +209,13 @@ Deno.test({
 });
 
 Deno.test({
-  name: "readme: a library program needs exactly the permissions the Library section lists",
+  name: "readme: a library program needs exactly the permissions README and docs/library.md list",
   ignore: IS_WINDOWS, // there --allow-ffi is needed too; the compiled-permissions test covers it
   async fn() {
-    const readme = await Deno.readTextFile(new URL("README.md", ROOT));
     const listed = "`--allow-env --allow-read --allow-write --allow-sys --allow-net`";
-    assertStringIncludes(readme, listed);
+    for (const page of ["README.md", "docs/library.md"]) {
+      assertStringIncludes(await Deno.readTextFile(new URL(page, ROOT)), listed, page);
+    }
     const flags = listed.slice(1, -1).split(" ");
     const program = `
       import { connect, listen } from ${JSON.stringify(new URL("lib/mod.ts", ROOT).href)};

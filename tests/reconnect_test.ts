@@ -152,15 +152,15 @@ Deno.test("--reconnect with --no-reply is a usage error; --window needs --reconn
   assertStringIncludes(zero.stderr, "--window takes a whole number of at least 1");
 });
 
-Deno.test("readme: the ReliableSender example runs as printed against an echo server", async () => {
-  const readme = (await Deno.readTextFile(new URL("../README.md", import.meta.url)))
+Deno.test("docs/library.md: the ReliableSender example runs as printed against an echo server", async () => {
+  const page = (await Deno.readTextFile(new URL("../docs/library.md", import.meta.url)))
     .replaceAll("\r\n", "\n");
-  const section = readme.indexOf("\n### Reliable sending across restarts");
-  const start = readme.indexOf("```ts\n", section);
-  assert(section >= 0 && start >= 0, "the README's ReliableSender example is where expected");
-  const code = readme.slice(start + "```ts\n".length, readme.indexOf("```", start + 5));
+  const section = page.indexOf("\n## Reliable sending across restarts");
+  const start = page.indexOf("```ts\n", section);
+  assert(section >= 0 && start >= 0, "docs/library.md's ReliableSender example is where expected");
+  const code = page.slice(start + "```ts\n".length, page.indexOf("```", start + 5));
   await using server = await Server.start(["--reply", "echo"]);
-  const program = code.replace('"./lib/mod.ts"', JSON.stringify(LIB_URL))
+  const program = code.replace('"../lib/mod.ts"', JSON.stringify(LIB_URL))
     .replace('"collector"', JSON.stringify(server.name));
   await using proc = Proc.eval(program);
   const output = await proc.output();

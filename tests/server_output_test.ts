@@ -204,7 +204,7 @@ Deno.test("server and client: names are escaped as payloads are (backslash, U+20
 });
 
 Deno.test(
-  "server: a second server's check shows as a client that connects and leaves (README)",
+  "server: a second server's check shows as a client that connects and leaves (docs/cli.md)",
   UNIX_ONLY,
   async () => {
     await using server = await Server.start();

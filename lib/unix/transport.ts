@@ -369,7 +369,7 @@ async function requireReachable(directory: string, path: string, owned: boolean)
 
 // Directories named `duct` or `duct-UID` are duct's own; any other was chosen by the user. Not
 // `managedDirectory`, which is true only for plain names: a path into duct's directory given in
-// full (`--name /tmp/duct-1000/x.sock`, as docs/RELIABILITY.md shows) gets the same checks.
+// full (`--name /tmp/duct-1000/x.sock`, as docs/reliability.md shows) gets the same checks.
 function isOwnedDirectory(directory: string): boolean {
   const base = directory.slice(directory.lastIndexOf("/") + 1);
   return base === "duct" || /^duct-\d+$/.test(base);
