@@ -19,7 +19,8 @@ Deno.test("jsr: deno.json pins every @std import exactly and writes no lockfile"
     assertEquals(name in config.imports, true, `${name} is mapped`);
   }
   assertEquals(config.license, "MIT");
-  assertEquals(config.publish.include, ["lib/", "README.md", "LICENSE"]);
+  // docs/ too: the README links into it, on the JSR page as on GitHub.
+  assertEquals(config.publish.include, ["lib/", "docs/", "README.md", "LICENSE"]);
 });
 
 Deno.test("jsr: the programs' own imports name their @std version in full, the one deno.json pins", async () => {
