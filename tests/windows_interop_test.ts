@@ -124,7 +124,7 @@ Deno.test({
     const { code, lines, stderr } = await client.done();
     await serving;
     assertStrictEquals(code, 0, stderr);
-    assertEquals(lines, [ACK, ACK, ACK]);
+    assertEquals(lines, [`server: ${ACK}`, `server: ${ACK}`, `server: ${ACK}`]);
     assertEquals(received, ["one", "two words", "three"]);
   },
 });
@@ -138,7 +138,7 @@ Deno.test({
     const client = spawnPeer(exe, [server.path, "alpha", "beta"]);
     const { code, lines, stderr } = await client.done();
     assertStrictEquals(code, 0, stderr);
-    assertEquals(lines, [ACK, ACK]);
+    assertEquals(lines, [`server: ${ACK}`, `server: ${ACK}`]);
     await server.waitForCount("message", 2);
     assertEquals(server.eventsOf("message").map((event) => event.text), ["alpha", "beta"]);
   },
