@@ -281,8 +281,14 @@ export class RpcPeer implements AsyncDisposable {
     const message: Incoming = classify(parsed);
     if (message.kind === "response") return this.#response(message.id, message.value);
     if (message.kind === "request" && this.#handlerSlots.tryAcquire()) {
-      this.#request(message.id, message.method, message.params).then(this.#replyTo);
-      return;
+      const answer = this.#request(message.id, message.method, message.params);
+      if (answer instanceof Promise) {
+        answer.then(this.#replyTo);
+        return;
+      }
+      this.#reply(answer);
+      // A sync handler's reply is queued: one turn lets its write start before the next read.
+      return ANSWERED;
     }
     return this.#single(message);
   }
@@ -322,7 +328,9 @@ export class RpcPeer implements AsyncDisposable {
         return await this.#notification(message.method, message.params);
       case "request":
         await this.#handlerSlots.acquire();
-        return { response: this.#request(message.id, message.method, message.params) };
+        return {
+          response: Promise.resolve(this.#request(message.id, message.method, message.params)),
+        };
     }
   }
 
@@ -372,22 +380,22 @@ export class RpcPeer implements AsyncDisposable {
   // Runs the handler (its slot acquired) and resolves with its response; the slot is freed when
   // it answers or is cancelled (a handler that ignores its signal no longer holds a slot). The
   // signal's AbortController is made only if the handler reads `signal`.
-  #request(id: Id, method: string, params: unknown): Promise<Response> {
+  #request(id: Id, method: string, params: unknown): Response | Promise<Response> {
     const key = idKey(id);
-    const done = Promise.withResolvers<Response>();
-    let answered = false;
+    let deliver: ((response: Response) => void) | undefined;
+    let answer: Response | undefined;
     const settle = (response: Response) => {
-      if (answered) return;
-      answered = true;
+      if (answer !== undefined) return;
+      answer = response;
       if (this.#running.get(key) === running) this.#running.delete(key);
       this.#handlerSlots.release();
-      done.resolve(response);
+      deliver?.(response);
     };
     let controller: AbortController | undefined;
     let reason: unknown;
     const running: Running = {
       abort: (why) => {
-        if (answered) return;
+        if (answer !== undefined) return;
         reason = why;
         controller?.abort(why);
         settle(failure(id, asRpcError(why)));
@@ -414,13 +422,19 @@ export class RpcPeer implements AsyncDisposable {
       else throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method}`);
     } catch (error) {
       settle(failure(id, asRpcError(error)));
-      return done.promise;
+      return answer!;
     }
-    Promise.resolve(result).then(
-      (value) => settle({ jsonrpc: "2.0", id, result: value ?? null }),
-      (error) => settle(failure(id, asRpcError(error))),
-    );
-    return done.promise;
+    if (!isThenable(result)) {
+      settle({ jsonrpc: "2.0", id, result: result ?? null });
+      return answer!;
+    }
+    return new Promise<Response>((resolve) => {
+      deliver = resolve;
+      result.then(
+        (value) => settle({ jsonrpc: "2.0", id, result: value ?? null }),
+        (error) => settle(failure(id, asRpcError(error))),
+      );
+    });
   }
 
   async #reply(response: Response | Response[]): Promise<void> {
@@ -460,6 +474,12 @@ function serialize(response: Response): string {
 }
 
 const decoder = new TextDecoder();
+const ANSWERED = Promise.resolve();
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
 
 function positive(option: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
