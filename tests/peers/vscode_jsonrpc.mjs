@@ -109,9 +109,9 @@ if (mode === "client") {
     await Promise.all(Array.from({ length: inFlight }, worker));
     if (rep >= 0) samples.push(count / ((performance.now() - start) / 1000));
   }
-  console.log(JSON.stringify({ samples, latencies }));
   conn.dispose();
-  process.exit(0);
+  // A pipe's stdout is written asynchronously: exit once all of it is out.
+  process.stdout.write(JSON.stringify({ samples, latencies }) + "\n", () => process.exit(0));
 } else {
   console.error(`usage: vscode_jsonrpc.mjs client|server|bench PATH …`);
   process.exit(64);
