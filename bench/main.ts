@@ -20,6 +20,7 @@ import { EXIT_USAGE } from "../cli/exit_codes.ts";
 import { installPeers, PEERS_FOLDER } from "./_install.ts";
 import { NODE_IPC_VERSION, type Peer, peers, sizes, type Skipped, type Workload } from "./_plan.ts";
 import { type Figure, type Figures, median, renderTables, targets } from "./_report.ts";
+import { renderRpc, type RpcResults, rpcSizes, runRpc } from "./_rpc.ts";
 import { runClient, type Runtimes, startIdle, startServer } from "./_spawn.ts";
 
 const MiB = 1024 * 1024;
@@ -75,7 +76,8 @@ writes them to bench/results.json (bench/results-windows.json on Windows).
 
 Options:
   --quick        fewer and smaller repetitions: a smoke run of under a minute
-  --only=IDS     comma-separated workload ids to run (default: all)
+  --only=IDS     comma-separated workload ids to run (default: all): rtt, echo,
+                 one-way, bulk, fanin, footprint, rpc (JSON-RPC calls and latency)
   --peers=IDS    comma-separated peer ids to run (default: all available)
   --out=FILE     where to write the JSON results
   -h, --help     show this help and exit`;
@@ -129,6 +131,7 @@ async function main(): Promise<number> {
   const samples = new Map<string, Figure[]>();
   const failures = new Map<string, string>();
   const started = performance.now();
+  let rpc: RpcResults | string | undefined;
   try {
     for (let round = 1; round <= plan.rounds; round++) {
       for (const workload of workloads) {
@@ -146,6 +149,21 @@ async function main(): Promise<number> {
             console.error(`${label}: FAILED ${failures.get(key)}`);
           }
         }
+      }
+    }
+    // Not run under Wine yet: its peer there (node:net in Deno) is not written.
+    if (!windows && (options.only?.includes("rpc") ?? true)) {
+      // vscode-jsonrpc is one of the npm peers: installed (once) only when Node can run it.
+      const npm = node === undefined ? "no node" : await installPeers("npm");
+      try {
+        rpc = await runRpc({
+          sizes: rpcSizes(options.quick),
+          node: npm === undefined ? runtimes.node : undefined,
+          folder,
+        });
+      } catch (error) {
+        rpc = error instanceof Error ? error.message : String(error);
+        console.error(`rpc: FAILED ${rpc}`);
       }
     }
   } finally {
@@ -175,12 +193,14 @@ async function main(): Promise<number> {
       `${options.quick ? "quick" : "full"} run, ${method}.` +
       (windows ? " Windows under Wine: compare ratios only.\n" : "\n"),
   );
-  console.log(renderTables(figures, workloads, shownPeers, checked));
+  if (workloads.length > 0) console.log(renderTables(figures, workloads, shownPeers, checked));
   for (const skip of skipped) {
     const where = skip.workloads ? ` (${skip.workloads.join(", ")})` : "";
     console.log(`\nskipped ${skip.peer}${where}: ${skip.reason}`);
   }
   for (const [key, message] of failures) console.log(`\nfailed ${key}: ${message}`);
+  if (typeof rpc === "object") console.log(`\n${renderRpc(rpc)}`);
+  else if (rpc !== undefined) console.log(`\nfailed rpc: ${rpc}`);
 
   const results = {
     generated: new Date().toISOString(),
@@ -203,11 +223,12 @@ async function main(): Promise<number> {
     skipped,
     figures,
     targets: checked,
+    rpc: rpc ?? null,
   };
   await Deno.writeTextFile(options.out, JSON.stringify(results, null, 2) + "\n");
   console.log(`\nwrote ${options.out}`);
   const ductFailed = [...failures.keys()].some((key) => key.endsWith("/duct"));
-  return ductFailed ? 1 : 0;
+  return ductFailed || typeof rpc === "string" ? 1 : 0;
 }
 
 /** Runs one (workload, peer) pair once: its own server, its own client. */

@@ -109,7 +109,7 @@ export class RpcPeer implements AsyncDisposable {
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #notifications = new Map<string, NotificationHandler>();
   readonly #pending = new Map<number, Pending>();
-  readonly #running = new Map<string, AbortController>();
+  readonly #running = new Map<string, Running>();
   readonly #cancelled = new Set<number>();
   readonly #pendingSlots: Slots;
   readonly #handlerSlots: Slots;
@@ -168,7 +168,7 @@ export class RpcPeer implements AsyncDisposable {
     const { signal, timeout } = options;
     signal?.throwIfAborted();
     if (this.#ended) throw this.#ended;
-    await this.#pendingSlots.acquire();
+    if (!this.#pendingSlots.tryAcquire()) await this.#pendingSlots.acquire();
     if (this.#ended || signal?.aborted) {
       this.#pendingSlots.release();
       if (this.#ended) throw this.#ended;
@@ -185,8 +185,8 @@ export class RpcPeer implements AsyncDisposable {
       settled.reject(new RpcError(REQUEST_CANCELLED, `${method}: ${reason}`));
       this.#send({ jsonrpc: "2.0", method: CANCEL_METHOD, params: { id } }).catch(() => {});
     };
-    const onAbort = () => cancel(`cancelled (${String(signal!.reason)})`);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const onAbort = signal && (() => cancel(`cancelled (${String(signal.reason)})`));
+    if (onAbort) signal!.addEventListener("abort", onAbort, { once: true });
     const timer = timeout === undefined
       ? undefined
       : setTimeout(() => cancel(`no response within ${timeout} ms`), timeout);
@@ -196,7 +196,7 @@ export class RpcPeer implements AsyncDisposable {
     } finally {
       this.#pending.delete(id);
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
       this.#pendingSlots.release();
     }
   }
@@ -239,7 +239,8 @@ export class RpcPeer implements AsyncDisposable {
     let why: ConnectionClosedError | undefined;
     try {
       for (let frame; (frame = await this.#conn.receive()) !== null && !this.#ended;) {
-        await this.#dispatch(frame);
+        const waiting = this.#dispatch(frame);
+        if (waiting !== undefined) await waiting;
       }
     } catch (error) {
       if (!this.#ended) {
@@ -260,13 +261,15 @@ export class RpcPeer implements AsyncDisposable {
     this.#ended = why;
     for (const pending of this.#pending.values()) pending.reject(why);
     this.#pending.clear();
-    for (const controller of this.#running.values()) controller.abort(why);
+    for (const running of this.#running.values()) running.abort(why);
     this.#running.clear();
     this.#pendingSlots.fail(why);
     this.#handlerSlots.fail(why);
   }
 
-  async #dispatch(frame: Uint8Array): Promise<void> {
+  // Returns a promise only when the next message must wait (a handler slot, a batch): a
+  // response, or a request with a free slot, costs no async function (the hot paths).
+  #dispatch(frame: Uint8Array): Promise<void> | undefined {
     let parsed: unknown;
     try {
       parsed = JSON.parse(decoder.decode(frame));
@@ -274,12 +277,31 @@ export class RpcPeer implements AsyncDisposable {
       const detail = error instanceof Error ? error.message : String(error);
       return this.#reply(failure(null, new RpcError(PARSE_ERROR, `Parse error: ${detail}`)));
     }
-    if (!Array.isArray(parsed)) {
-      const answer = await this.#one(parsed);
-      // Answered when the handler is done; meanwhile the next message is read.
-      answer?.response.then((response) => this.#reply(response));
-      return;
+    if (Array.isArray(parsed)) return this.#batch(parsed);
+    const message: Incoming = classify(parsed);
+    if (message.kind === "response") return this.#response(message.id, message.value);
+    if (message.kind === "request" && this.#handlerSlots.tryAcquire()) {
+      const answer = this.#request(message.id, message.method, message.params);
+      if (answer instanceof Promise) {
+        answer.then(this.#replyTo);
+        return;
+      }
+      this.#reply(answer);
+      // A sync handler's reply is queued: one turn lets its write start before the next read.
+      return ANSWERED;
     }
+    return this.#single(message);
+  }
+
+  readonly #replyTo = (response: Response): Promise<void> => this.#reply(response);
+
+  async #single(message: Incoming): Promise<void> {
+    const answer = await this.#one(message);
+    // Answered when the handler is done; meanwhile the next message is read.
+    answer?.response.then(this.#replyTo);
+  }
+
+  async #batch(parsed: unknown[]): Promise<void> {
     if (parsed.length === 0) {
       return this.#reply(failure(null, new RpcError(INVALID_REQUEST, "empty batch")));
     }
@@ -287,7 +309,7 @@ export class RpcPeer implements AsyncDisposable {
     const responses: Promise<Response>[] = [];
     for (const element of parsed) {
       if (this.#ended) return;
-      const answer = await this.#one(element);
+      const answer = await this.#one(classify(element));
       if (answer !== undefined) responses.push(answer.response);
     }
     if (responses.length > 0) Promise.all(responses).then((all) => this.#reply(all));
@@ -295,8 +317,7 @@ export class RpcPeer implements AsyncDisposable {
 
   // Handles one message. Resolves once a request's handler has its slot and has started, with
   // the promise of its response; `undefined` for what gets no response.
-  async #one(value: unknown): Promise<Answer | undefined> {
-    const message: Incoming = classify(value);
+  async #one(message: Incoming): Promise<Answer | undefined> {
     switch (message.kind) {
       case "invalid":
         return answered(failure(message.id, new RpcError(INVALID_REQUEST, message.reason)));
@@ -307,7 +328,9 @@ export class RpcPeer implements AsyncDisposable {
         return await this.#notification(message.method, message.params);
       case "request":
         await this.#handlerSlots.acquire();
-        return { response: this.#request(message.id, message.method, message.params) };
+        return {
+          response: Promise.resolve(this.#request(message.id, message.method, message.params)),
+        };
     }
   }
 
@@ -332,8 +355,9 @@ export class RpcPeer implements AsyncDisposable {
   #cancelIncoming(params: unknown): undefined {
     const id = (params as { id?: unknown } | undefined)?.id;
     if (typeof id !== "number" && typeof id !== "string") return;
-    const controller = this.#running.get(idKey(id));
-    controller?.abort(new RpcError(REQUEST_CANCELLED, "Request cancelled by the peer"));
+    this.#running.get(idKey(id))?.abort(
+      new RpcError(REQUEST_CANCELLED, "Request cancelled by the peer"),
+    );
   }
 
   async #notification(method: string, params: unknown): Promise<undefined> {
@@ -354,30 +378,62 @@ export class RpcPeer implements AsyncDisposable {
   }
 
   // Runs the handler (its slot acquired) and resolves with its response; the slot is freed when
-  // it answers or is cancelled (a handler that ignores its signal no longer holds a slot).
-  #request(id: Id, method: string, params: unknown): Promise<Response> {
+  // it answers or is cancelled (a handler that ignores its signal no longer holds a slot). The
+  // signal's AbortController is made only if the handler reads `signal`.
+  #request(id: Id, method: string, params: unknown): Response | Promise<Response> {
     const key = idKey(id);
-    const controller = new AbortController();
-    this.#running.set(key, controller);
-    const context: RequestContext = { signal: controller.signal, id, method, peer: this };
-    const handler = this.#handlers.get(method);
-    const fallback = this.#fallback;
-    const result = (async () => {
-      if (handler !== undefined) return await handler(params, context);
-      if (fallback !== undefined) return await fallback(method, params, context);
-      throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method}`);
-    })();
-    const cancelled = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
-        once: true,
-      });
-    });
-    return Promise.race([result, cancelled]).then(
-      (value): Response => ({ jsonrpc: "2.0", id, result: value ?? null }),
-      (error) => failure(id, asRpcError(error)),
-    ).finally(() => {
-      if (this.#running.get(key) === controller) this.#running.delete(key);
+    let deliver: ((response: Response) => void) | undefined;
+    let answer: Response | undefined;
+    const settle = (response: Response) => {
+      if (answer !== undefined) return;
+      answer = response;
+      if (this.#running.get(key) === running) this.#running.delete(key);
       this.#handlerSlots.release();
+      deliver?.(response);
+    };
+    let controller: AbortController | undefined;
+    let reason: unknown;
+    const running: Running = {
+      abort: (why) => {
+        if (answer !== undefined) return;
+        reason = why;
+        controller?.abort(why);
+        settle(failure(id, asRpcError(why)));
+      },
+    };
+    this.#running.set(key, running);
+    const context: RequestContext = {
+      get signal() {
+        if (controller === undefined) {
+          controller = new AbortController();
+          if (reason !== undefined) controller.abort(reason);
+        }
+        return controller.signal;
+      },
+      id,
+      method,
+      peer: this,
+    };
+    const handler = this.#handlers.get(method);
+    let result: unknown;
+    try {
+      if (handler !== undefined) result = handler(params, context);
+      else if (this.#fallback !== undefined) result = this.#fallback(method, params, context);
+      else throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method}`);
+    } catch (error) {
+      settle(failure(id, asRpcError(error)));
+      return answer!;
+    }
+    if (!isThenable(result)) {
+      settle({ jsonrpc: "2.0", id, result: result ?? null });
+      return answer!;
+    }
+    return new Promise<Response>((resolve) => {
+      deliver = resolve;
+      result.then(
+        (value) => settle({ jsonrpc: "2.0", id, result: value ?? null }),
+        (error) => settle(failure(id, asRpcError(error))),
+      );
     });
   }
 
@@ -393,6 +449,11 @@ export class RpcPeer implements AsyncDisposable {
 }
 
 type Response = Record<string, unknown>;
+
+/** A request being handled: `abort` cancels it (its signal, and a -32800 or closing answer). */
+interface Running {
+  abort(reason: unknown): void;
+}
 
 interface Answer {
   response: Promise<Response>;
@@ -413,6 +474,12 @@ function serialize(response: Response): string {
 }
 
 const decoder = new TextDecoder();
+const ANSWERED = Promise.resolve();
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
 
 function positive(option: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

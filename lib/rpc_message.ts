@@ -124,6 +124,14 @@ export class Slots {
     return waiter.promise;
   }
 
+  /** Takes a slot at once if one is free and nobody waits: no promise, as most calls can. */
+  tryAcquire(): boolean {
+    if (this.#failure !== undefined || this.#used >= this.#limit) return false;
+    if (this.#head !== this.#waiters.length) return false;
+    this.#used++;
+    return true;
+  }
+
   /** Gives a slot back, to the longest waiter if any. */
   release(): void {
     if (this.#head < this.#waiters.length) {

@@ -6,8 +6,10 @@
  *                                         runs the interop scenario, prints one JSON line
  *   node vscode_jsonrpc.mjs server PATH   listens on PATH; prints {"ready":true}; serves `echo`,
  *                                         `slow` (answers only when cancelled) and `notes`
- *   node vscode_jsonrpc.mjs bench PATH N INFLIGHT  calls `echo` N times, INFLIGHT at once, with
- *                                         64-byte params; prints {"seconds":…,"latencies":[…]}
+ *   node vscode_jsonrpc.mjs bench PATH N INFLIGHT [REPS]  after one warm-up, REPS times (default
+ *                                         1) calls `echo` N times, INFLIGHT at once, with 64-byte
+ *                                         params; prints {"samples":[calls/s each],"latencies":[…]}
+ *                                         (each call's ms, INFLIGHT 1 only)
  *
  * @module
  */
@@ -86,26 +88,30 @@ if (mode === "client") {
   process.stdin.resume();
   process.stdin.on("end", () => process.exit(0));
 } else if (mode === "bench") {
-  const [count, inFlight] = rest.map(Number);
+  const [count, inFlight, reps = 1] = rest.map(Number);
   const conn = over(await connectTo(path));
   conn.listen();
   const params = { x: "x".repeat(56) }; // 64 bytes of JSON: {"x":"xxx…"}
+  const samples = [];
   const latencies = [];
-  let next = 0;
-  const start = performance.now();
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      const sent = performance.now();
-      await conn.sendRequest("echo", params);
-      latencies.push(performance.now() - sent);
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const seconds = (performance.now() - start) / 1000;
-  console.log(JSON.stringify({ seconds, latencies: inFlight === 1 ? latencies : [] }));
+  // One discarded warm-up run, then `reps` measured ones.
+  for (let rep = -1; rep < reps; rep++) {
+    let next = 0;
+    const start = performance.now();
+    const worker = async () => {
+      while (next < count) {
+        next++;
+        const sent = performance.now();
+        await conn.sendRequest("echo", params);
+        if (inFlight === 1 && rep >= 0) latencies.push(performance.now() - sent);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    if (rep >= 0) samples.push(count / ((performance.now() - start) / 1000));
+  }
   conn.dispose();
-  process.exit(0);
+  // A pipe's stdout is written asynchronously: exit once all of it is out.
+  process.stdout.write(JSON.stringify({ samples, latencies }) + "\n", () => process.exit(0));
 } else {
   console.error(`usage: vscode_jsonrpc.mjs client|server|bench PATH …`);
   process.exit(64);

@@ -1,0 +1,254 @@
+/**
+ * The JSON-RPC part of the benchmark (issue 21): calls per second of duct's `RpcPeer` against
+ * vscode-jsonrpc run by Node, both over a Unix socket with `content-length` framing, with 1 and
+ * with 100 requests in flight (64-byte params, an echo handler); and the latency of a single call
+ * against duct's plain `send`+`receive` round trip of the same bytes, timed in the same process.
+ *
+ * @module
+ */
+
+import type { Target } from "./_report.ts";
+
+/** Sizes of the RPC part of one run. */
+export interface RpcSizes {
+  /** Passes over both peers, interleaved. */
+  rounds: number;
+  /** Measured repetitions per client process, after one discarded warm-up. */
+  reps: number;
+  /** Calls per repetition with 1 in flight. */
+  single: number;
+  /** Calls per repetition with {@linkcode MANY} in flight. */
+  many: number;
+  /** Plain round trips, then single calls, per repetition of the latency client. */
+  trips: number;
+}
+
+/** Requests in flight at once in the concurrent workload. */
+export const MANY = 100;
+
+/**
+ * The RPC part's sizes: `--quick` keeps it to a few seconds.
+ *
+ * @example
+ * ```ts
+ * import { rpcSizes } from "./_rpc.ts";
+ * console.log(rpcSizes(true).rounds); // 1
+ * ```
+ */
+export function rpcSizes(quick: boolean): RpcSizes {
+  return quick
+    ? { rounds: 1, reps: 2, single: 1_000, many: 5_000, trips: 1_000 }
+    : { rounds: 3, reps: 5, single: 3_000, many: 30_000, trips: 5_000 };
+}
+
+/** What the RPC part measured; times in µs, rates in calls/s, each the median of its samples. */
+export interface RpcResults {
+  sizes: RpcSizes;
+  /** Calls per second by peer, with 1 and with {@linkcode MANY} in flight: every repetition. */
+  rates: Record<string, { single: number[]; many: number[] }>;
+  /** Single-call latency percentiles by row (`duct`, `duct plain`, `vscode-jsonrpc`). */
+  latency: Record<string, { p50: number; p99: number; calls: number }>;
+  targets: Target[];
+  /** Why a peer or figure is missing. */
+  notes: string[];
+}
+
+const VSCODE = "vscode-jsonrpc 8.2.1";
+
+/**
+ * Runs the RPC part: each round starts each peer's server, then its clients one after another.
+ * `node` is the Node command, or `undefined` where there is none (vscode-jsonrpc is then skipped).
+ *
+ * @example
+ * ```ts ignore
+ * const results = await runRpc({ sizes: rpcSizes(true), node: "node", folder: "/tmp/x" });
+ * console.log(renderRpc(results));
+ * ```
+ */
+export async function runRpc(
+  options: { sizes: RpcSizes; node: string | undefined; folder: string | undefined },
+): Promise<RpcResults> {
+  const { sizes, node, folder } = options;
+  const notes: string[] = [];
+  const rates: RpcResults["rates"] = {};
+  const plain: number[] = [];
+  const calls: Record<string, number[]> = { duct: [], [VSCODE]: [] };
+  const deno = [Deno.execPath(), "run", "--allow-all", "--quiet", "--no-lock"];
+  const peers = [{ id: "duct", command: [...deno, here("./peers/duct_rpc.ts")] }];
+  if (node === undefined || folder === undefined) {
+    notes.push(`${VSCODE} skipped: it needs Node and a Unix socket`);
+  } else peers.push({ id: VSCODE, command: [node, here("../tests/peers/vscode_jsonrpc.mjs")] });
+  for (let round = 1; round <= sizes.rounds; round++) {
+    for (const peer of peers) {
+      const path = folder === undefined
+        ? `\\\\.\\pipe\\duct-bench-rpc-${Deno.pid}-${round}`
+        : `${folder}/rpc-${peer.id.split(" ")[0]}-${round}.sock`;
+      const server = await startServer([...peer.command, "server", path]);
+      try {
+        const rate = rates[peer.id] ??= { single: [], many: [] };
+        const reps = String(sizes.reps);
+        const one = await runClient([...peer.command, "bench", path, `${sizes.single}`, "1", reps]);
+        rate.single.push(...one.samples as number[]);
+        if (peer.id !== "duct") calls[peer.id].push(...one.latencies as number[]);
+        const many = await runClient([
+          ...peer.command,
+          "bench",
+          path,
+          `${sizes.many}`,
+          `${MANY}`,
+          reps,
+        ]);
+        rate.many.push(...many.samples as number[]);
+        if (peer.id === "duct") {
+          const both = await runClient([...peer.command, "latency", path, `${sizes.trips}`, reps]);
+          plain.push(...both.plain as number[]);
+          calls.duct.push(...both.rpc as number[]);
+        }
+        console.error(
+          `rpc round ${round}/${sizes.rounds} ${peer.id}: ` +
+            `${rate.single.slice(-sizes.reps).map(Math.round).join(" ")} calls/s (1 in flight), ` +
+            `${rate.many.slice(-sizes.reps).map(Math.round).join(" ")} calls/s (${MANY} in flight)`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const latency: RpcResults["latency"] = {};
+  if (calls.duct.length > 0) latency.duct = percentiles(calls.duct);
+  if (plain.length > 0) latency["duct plain"] = percentiles(plain);
+  if (calls[VSCODE].length > 0) latency[VSCODE] = percentiles(calls[VSCODE]);
+  const rate = (peer: string, key: "single" | "many") =>
+    rates[peer] === undefined ? null : median(rates[peer][key]);
+  const over = (a: number | null, b: number | null) => a === null || b === null ? null : a / b;
+  const many = over(rate("duct", "many"), rate(VSCODE, "many"));
+  const single = over(rate("duct", "single"), rate(VSCODE, "single"));
+  const p50 = over(latency.duct?.p50 ?? null, latency["duct plain"]?.p50 ?? null);
+  const targets: Target[] = [
+    {
+      target: `calls/s, ${MANY} in flight, duct ÷ ${VSCODE}`,
+      ratio: many,
+      goal: "≥ 2×",
+      met: many === null ? null : many >= 2,
+    },
+    {
+      target: `calls/s, 1 in flight, duct ÷ ${VSCODE}`,
+      ratio: single,
+      goal: "shown only",
+      met: null,
+    },
+    {
+      target: "single call p50 ÷ plain send+receive p50",
+      ratio: p50,
+      goal: "≤ 1.5×",
+      met: p50 === null ? null : p50 <= 1.5,
+    },
+  ];
+  return { sizes, rates, latency, targets, notes };
+}
+
+/**
+ * The RPC part's tables, in markdown.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(renderRpc(await runRpc(options)));
+ * ```
+ */
+export function renderRpc(results: RpcResults): string {
+  const out = [
+    "JSON-RPC (content-length framing, 64-byte params, echo handler):",
+    "",
+    "| peer | calls/s, 1 in flight | calls/s, 100 in flight | single call p50 µs | p99 µs |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ];
+  const rows = new Set([...Object.keys(results.rates), ...Object.keys(results.latency)]);
+  for (const row of ["duct", "duct plain", ...rows]) {
+    if (!rows.has(row)) continue;
+    rows.delete(row);
+    const rate = results.rates[row];
+    const time = results.latency[row];
+    const label = row === "duct"
+      ? "duct RpcPeer"
+      : row === "duct plain"
+      ? "duct send+receive"
+      : row;
+    out.push(
+      `| ${label} | ${rate ? Math.round(median(rate.single)) : "–"} | ` +
+        `${rate ? Math.round(median(rate.many)) : "–"} | ${time ? time.p50.toFixed(1) : "–"} | ` +
+        `${time ? time.p99.toFixed(1) : "–"} |`,
+    );
+  }
+  out.push("", "Targets (issue 21):", "", "| target | goal | measured | verdict |");
+  out.push("| --- | --- | ---: | ---: |");
+  for (const t of results.targets) {
+    const verdict = t.met === null ? "–" : t.met ? "met" : "MISSED";
+    out.push(
+      `| ${t.target} | ${t.goal} | ${
+        t.ratio === null ? "n/a" : `${t.ratio.toFixed(2)}×`
+      } | ${verdict} |`,
+    );
+  }
+  for (const note of results.notes) out.push("", note);
+  return out.join("\n");
+}
+
+/** p50 and p99 of some times in ms, in µs. */
+function percentiles(ms: number[]): { p50: number; p99: number; calls: number } {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000;
+  return { p50: at(0.5), p99: at(0.99), calls: sorted.length };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Longest a client may run before its figure is given up. */
+const CLIENT_TIMEOUT_MS = 120_000;
+
+async function runClient(command: string[]): Promise<Record<string, unknown>> {
+  const { success, stdout, stderr } = await new Deno.Command(command[0], {
+    args: command.slice(1),
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
+  }).output();
+  const text = new TextDecoder().decode(stdout).trim();
+  if (!success) {
+    throw new Error(`${command.at(-4)} failed: ${new TextDecoder().decode(stderr).trim()}`);
+  }
+  return JSON.parse(text.slice(text.lastIndexOf("\n") + 1));
+}
+
+async function startServer(command: string[]): Promise<{ stop(): Promise<void> }> {
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the RPC server ${command.at(-2)} exited before listening`);
+    text += value;
+  }
+  return {
+    async stop() {
+      await child.stdin.close().catch(() => {});
+      await reader.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}
+
+function here(relative: string): string {
+  const path = decodeURIComponent(new URL(relative, import.meta.url).pathname);
+  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+}

@@ -1,0 +1,97 @@
+/**
+ * Benchmark driver for duct's JSON-RPC (`RpcPeer`, `serve`), `content-length` framing, as
+ * vscode-jsonrpc frames it; run by the harness's RPC part (`bench/_rpc.ts`).
+ *
+ *   duct_rpc.ts server PATH            serves `echo` (returns its params) on PATH, and a plain
+ *                                      echo loop (each frame sent back as it is) on PATH.plain;
+ *                                      prints {"ready":true}, exits when stdin ends
+ *   duct_rpc.ts bench PATH N INFLIGHT [REPS]  as vscode_jsonrpc.mjs's bench mode: after one
+ *                                      warm-up, REPS times N calls of `echo`, INFLIGHT at once,
+ *                                      64-byte params; prints {"samples":[calls/s each],
+ *                                      "latencies":[…]} (each call's ms, INFLIGHT 1 only)
+ *   duct_rpc.ts latency PATH N REPS    after one warm-up, REPS times in turn: N plain
+ *                                      send+receive round trips of the bytes a call sends, then
+ *                                      N single calls; prints {"plain":[…],"rpc":[…]} (ms each)
+ *
+ * @module
+ */
+
+import { connect, type Connection, listen, RpcPeer, serve } from "../../lib/mod.ts";
+
+const FRAMING = "content-length";
+/** 64 bytes of JSON, `{"x":"xxx…"}`: the params vscode-jsonrpc's driver sends. */
+const PARAMS = { x: "x".repeat(56) };
+
+const [mode, path, ...rest] = Deno.args;
+
+if (mode === "server") {
+  const rpc = await listen({ name: path, framing: FRAMING });
+  const plain = await listen({ name: `${path}.plain`, framing: FRAMING });
+  const served = serve(rpc, { echo: (params) => params });
+  (async () => {
+    for await (const conn of plain) echo(conn).catch(() => {});
+  })();
+  console.log(JSON.stringify({ ready: true }));
+  // Ends when the harness closes stdin.
+  for await (const _ of Deno.stdin.readable) { /* drain */ }
+  rpc.close();
+  plain.close();
+  await served;
+  Deno.exit(0);
+} else if (mode === "bench") {
+  const [count, inFlight, reps = 1] = rest.map(Number);
+  const peer = new RpcPeer(await connect({ name: path, framing: FRAMING }));
+  const samples: number[] = [];
+  const latencies: number[] = [];
+  // One discarded warm-up run, then `reps` measured ones.
+  for (let rep = -1; rep < reps; rep++) {
+    let next = 0;
+    const start = performance.now();
+    const worker = async () => {
+      while (next < count) {
+        next++;
+        const sent = performance.now();
+        await peer.request("echo", PARAMS);
+        if (inFlight === 1 && rep >= 0) latencies.push(performance.now() - sent);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    if (rep >= 0) samples.push(count / ((performance.now() - start) / 1000));
+  }
+  console.log(JSON.stringify({ samples, latencies }));
+  await peer.close();
+  Deno.exit(0);
+} else if (mode === "latency") {
+  const [count, reps] = rest.map(Number);
+  const peer = new RpcPeer(await connect({ name: path, framing: FRAMING }));
+  const conn = await connect({ name: `${path}.plain`, framing: FRAMING });
+  // The bytes of one call, so that both sides move the same frame.
+  const request = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "echo", params: PARAMS });
+  const plain: number[] = [];
+  const rpc: number[] = [];
+  for (let rep = -1; rep < reps; rep++) {
+    for (let i = 0; i < count; i++) {
+      const sent = performance.now();
+      await conn.send(request);
+      if (await conn.receive() === null) throw new Error("the plain echo server closed");
+      if (rep >= 0) plain.push(performance.now() - sent);
+    }
+    for (let i = 0; i < count; i++) {
+      const sent = performance.now();
+      await peer.request("echo", PARAMS);
+      if (rep >= 0) rpc.push(performance.now() - sent);
+    }
+  }
+  console.log(JSON.stringify({ plain, rpc }));
+  await peer.close();
+  await conn.close();
+  Deno.exit(0);
+} else {
+  console.error("usage: duct_rpc.ts server PATH | bench PATH N INFLIGHT | latency PATH N REPS");
+  Deno.exit(64);
+}
+
+async function echo(conn: Connection): Promise<void> {
+  for (let message; (message = await conn.receive()) !== null;) await conn.send(message);
+  await conn.close();
+}
