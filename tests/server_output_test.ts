@@ -125,7 +125,10 @@ Deno.test("server: a closed stdout ends it with exit 1 and one line; clients see
     // The server can print neither the connection nor the messages, so it acks none of them and
     // hangs up instead of leaving the client waiting.
     const client = await runClient(["--name", name, "one", "two"]);
-    assertEquals(client.code, 3, client.stderr);
+    // 3: the server hung up on the connection; 2: it was gone, socket file and all, before the
+    // client's second look at the file's owner (made after connecting, to be sure the socket it
+    // reached is the one it checked), so the client never took that connection.
+    assert([2, 3].includes(client.code), `exit ${client.code}: ${client.stderr}`);
     assertEquals(client.stdout, "");
 
     const status = await child.status;
