@@ -42,8 +42,13 @@ const encoder = new TextEncoder();
 /** With `--json`, lists on stdout the messages a failed `--reconnect` session never confirmed. */
 function reportUnconfirmed(sender: ReliableSender, out: Output, json: boolean): number | undefined {
   if (sender.failure === undefined || sender.unconfirmed === 0) return undefined;
-  if (json) { for (const line of unconfirmedLines(sender.unconfirmedMessages())) out.line(line); }
+  if (json) listUnconfirmed(sender, out);
   return sender.unconfirmed;
+}
+
+/** Queues on stdout one `{"event":"unconfirmed",…}` line per message not yet confirmed. */
+function listUnconfirmed(sender: ReliableSender, out: Output): void {
+  for (const line of unconfirmedLines(sender.unconfirmedMessages())) out.line(line);
 }
 
 /** Connects; on a terminal, says so once if the server is not there yet. */
@@ -297,9 +302,7 @@ async function reportInterrupt(
   if (!options.reply) return;
   const sent = sender?.sent ?? ledger.sent;
   const owed = sender?.unconfirmed ?? ledger.sent - ledger.confirmed;
-  if (sender !== undefined && options.json) {
-    for (const line of unconfirmedLines(sender.unconfirmedMessages())) out.line(line);
-  }
+  if (sender !== undefined && options.json) listUnconfirmed(sender, out);
   await out.lines.flush();
   if (owed > 0) {
     const were = owed === 1 ? "was" : "were";

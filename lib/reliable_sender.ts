@@ -269,8 +269,7 @@ export class ReliableSender {
     if (this.unconfirmed === 0) {
       this.#conn = undefined;
       void conn.close();
-      this.#stopWatch();
-      this.#done.resolve();
+      this.#succeed();
       return;
     }
     conn.closeWrite().catch(ignore);
@@ -324,8 +323,7 @@ export class ReliableSender {
     this.#conn = undefined;
     conn.abort();
     if (this.#ending && this.unconfirmed === 0) {
-      this.#stopWatch();
-      this.#done.resolve();
+      this.#succeed();
       return;
     }
     if (this.#confirmedHere === 0 && this.unconfirmed > 0) this.#fruitless++;
@@ -362,6 +360,12 @@ export class ReliableSender {
     const queued = this.unconfirmed - unconfirmed;
     this.#attach(next);
     this.#options.onReconnect?.({ resent: unconfirmed, queued });
+  }
+
+  // Every message confirmed after `end`: nothing is owed any more.
+  #succeed(): void {
+    this.#stopWatch();
+    this.#done.resolve();
   }
 
   #unconfirmedError(reason: string, cause: unknown): UnconfirmedError {
