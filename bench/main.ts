@@ -151,9 +151,9 @@ async function main(): Promise<number> {
         }
       }
     }
-    // Not run under Wine yet: its peer there (node:net in Deno) is not written.
-    if (!windows && (options.only?.includes("rpc") ?? true)) {
-      // vscode-jsonrpc is one of the npm peers: installed (once) only when Node can run it.
+    if (options.only?.includes("rpc") ?? true) {
+      // vscode-jsonrpc is one of the npm peers: installed (once) only when Node can run it. On
+      // Windows the baseline is node:net in Deno, which needs neither.
       const npm = node === undefined ? "no node" : await installPeers("npm");
       try {
         rpc = await runRpc({

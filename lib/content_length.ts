@@ -18,7 +18,9 @@ export const MAX_CONTENT_LENGTH_HEADER = 8 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
 const COLON = 0x3a;
+const ZERO = 0x30;
 const PREFIX = "Content-Length: ";
+const PREFIX_BYTES = new TextEncoder().encode(PREFIX);
 const latin1 = new TextDecoder("latin1");
 
 /**
@@ -58,6 +60,46 @@ export function writeContentLengthHeader(target: Uint8Array, at: number, size: n
   target[at++] = CR;
   target[at++] = LF;
   return at - start;
+}
+
+/**
+ * The payload size announced by a header section that is exactly `Content-Length: N\r\n\r\n`
+ * at `bytes[at…]` (how duct, vscode-jsonrpc and most LSP peers write it: no other header, no
+ * leading zero), read without decoding text; -1 for anything else, which
+ * {@linkcode parseContentLengthHeader} then reads (and judges) in full. The section's length is
+ * {@linkcode contentLengthHeaderBytes} of the size.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { plainContentLength } from "./content_length.ts";
+ * const bytes = new TextEncoder().encode("Content-Length: 12\r\n\r\n{}");
+ * assertEquals(plainContentLength(bytes, 0), 12);
+ * assertEquals(plainContentLength(new TextEncoder().encode("content-length: 12\r\n\r\n"), 0), -1);
+ * ```
+ */
+export function plainContentLength(bytes: Uint8Array, at: number): number {
+  const end = bytes.length;
+  if (end - at < PREFIX.length + 5) return -1;
+  for (let i = 0; i < PREFIX.length; i++) {
+    if (bytes[at + i] !== PREFIX_BYTES[i]) return -1;
+  }
+  let i = at + PREFIX.length;
+  let size = 0;
+  const first = i;
+  // At most 15 digits: a number that is still exact.
+  for (; i < end && i - first < 16; i++) {
+    const digit = bytes[i] - ZERO;
+    if (digit < 0 || digit > 9) break;
+    size = size * 10 + digit;
+  }
+  const digits = i - first;
+  if (digits === 0 || digits > 15 || (digits > 1 && bytes[first] === ZERO)) return -1;
+  if (end - i < 4) return -1;
+  if (bytes[i] !== CR || bytes[i + 1] !== LF || bytes[i + 2] !== CR || bytes[i + 3] !== LF) {
+    return -1;
+  }
+  return size;
 }
 
 /**

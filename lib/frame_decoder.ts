@@ -15,8 +15,13 @@ import {
   type FramingOptions,
 } from "./framing.ts";
 import { HEADER_BYTES, readLengthHeader } from "./length_header.ts";
-import { findHeaderEnd, MAX_CONTENT_LENGTH_HEADER as MAX_HEADER } from "./content_length.ts";
-import { parseContentLengthHeader } from "./content_length.ts";
+import {
+  contentLengthHeaderBytes,
+  findHeaderEnd,
+  MAX_CONTENT_LENGTH_HEADER as MAX_HEADER,
+  parseContentLengthHeader,
+  plainContentLength,
+} from "./content_length.ts";
 
 /**
  * Frames up to this size are copied into a shared block (see `#take`) instead of each getting a
@@ -169,6 +174,14 @@ export class FrameDecoder {
   // searched once; more than MAX_HEADER bytes without the blank line is refused.
   #readContentLengthHeader(): boolean {
     if (this.#buffered === 0) return false;
+    // Nearly every header is the plain one, whole in the first chunk: read in place.
+    const plain = plainContentLength(this.#chunks[0], this.#offset);
+    if (plain >= 0 && plain <= this.#maxFrame) {
+      this.#want = plain;
+      this.#scanBase = 0;
+      this.#skip(contentLengthHeaderBytes(plain));
+      return true;
+    }
     const view = this.#peek(Math.min(this.#buffered, MAX_HEADER));
     const end = findHeaderEnd(view, Math.max(0, this.#scanBase - 3));
     if (end < 0) {

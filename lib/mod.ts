@@ -110,6 +110,7 @@ export {
   payloadError,
 } from "./framing.ts";
 export { MAX_CONTENT_LENGTH_HEADER } from "./content_length.ts";
+export { RpcPeer } from "./rpc.ts";
 export {
   DEFAULT_MAX_CONCURRENT,
   DEFAULT_MAX_PENDING,
@@ -117,9 +118,8 @@ export {
   type RequestContext,
   type RequestHandler,
   type RequestOptions,
-  RpcPeer,
   type RpcPeerOptions,
-} from "./rpc.ts";
+} from "./rpc_types.ts";
 export {
   INTERNAL_ERROR,
   INVALID_PARAMS,

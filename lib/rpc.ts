@@ -7,84 +7,43 @@
  */
 
 import type { Connection } from "./connection.ts";
+import { Outgoing } from "./rpc_outgoing.ts";
+import {
+  DEFAULT_MAX_CONCURRENT,
+  DEFAULT_MAX_PENDING,
+  type NotificationHandler,
+  type RequestHandler,
+  type RequestOptions,
+  type RpcPeerOptions,
+} from "./rpc_types.ts";
 import { ConnectionClosedError, DuctError, ProtocolError } from "./errors.ts";
 import {
   INVALID_REQUEST,
-  METHOD_NOT_FOUND,
   PARSE_ERROR,
   REQUEST_CANCELLED,
   RpcError,
   rpcErrorFrom,
 } from "./rpc_errors.ts";
 import {
+  type Answerer,
+  type Answering,
+  IncomingRequest,
+  type Response,
+  serialize,
+} from "./rpc_incoming.ts";
+import {
   asDuct,
-  asRpcError,
   classify,
   failure,
   type Id,
-  idKey,
   type Incoming,
   message,
   Slots,
 } from "./rpc_message.ts";
 
-/** Default most outgoing requests awaiting their response at once. */
-export const DEFAULT_MAX_PENDING = 1024;
-/** Default most handlers running at once on one connection. */
-export const DEFAULT_MAX_CONCURRENT = 128;
 /** Cancelled ids remembered, so that their late responses are not reported as unknown. */
 const CANCELLED_MEMORY = 4096;
 const CANCEL_METHOD = "$/cancelRequest";
-
-/** What a request handler is given besides the params. */
-export interface RequestContext {
-  /** Aborted when the peer cancels the request or the connection closes. */
-  signal: AbortSignal;
-  /** The request's id, as the peer chose it. */
-  id: Id;
-  /** The method called. */
-  method: string;
-  /** The peer the request came from (to call it back, as LSP servers do). */
-  peer: RpcPeer;
-}
-
-/** Answers a request: the value it returns (or resolves to) is the result. */
-export type RequestHandler = (params: unknown, context: RequestContext) => unknown;
-/** Handles a notification; what it returns is ignored, what it throws goes to `onError`. */
-export type NotificationHandler = (params: unknown, peer: RpcPeer) => unknown;
-
-/** Options of {@linkcode RpcPeer}. */
-export interface RpcPeerOptions {
-  /** Most outgoing requests awaiting a response; `request` waits beyond it. Default 1024. */
-  maxPending?: number;
-  /**
-   * Most request and notification handlers running at once; the next message is then left
-   * unread on the connection until one finishes, so a flood is backpressure. Default 128.
-   */
-  maxConcurrent?: number;
-  /**
-   * Called with what cannot be thrown at a caller: a response to an id this peer never issued,
-   * an error response with `id: null` (the peer could not parse something), a notification
-   * handler's error, a reply that could not be sent, the connection's own failure. Default: none.
-   */
-  onError?: (error: DuctError) => void;
-  /** Answers requests for methods without a handler. Default: error -32601. */
-  fallback?: (method: string, params: unknown, context: RequestContext) => unknown;
-}
-
-/** Options of {@linkcode RpcPeer.request}. */
-export interface RequestOptions {
-  /** Aborting it rejects the request at once and sends `$/cancelRequest` to the peer. */
-  signal?: AbortSignal;
-  /** Milliseconds to wait for the response; then as if `signal` were aborted. */
-  timeout?: number;
-}
-
-interface Pending {
-  method: string;
-  resolve: (result: unknown) => void;
-  reject: (error: unknown) => void;
-}
 
 /**
  * A JSON-RPC 2.0 endpoint over one connection: it calls the peer (`request`, `notify`) and
@@ -108,8 +67,9 @@ export class RpcPeer implements AsyncDisposable {
   readonly #conn: Connection;
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #notifications = new Map<string, NotificationHandler>();
-  readonly #pending = new Map<number, Pending>();
-  readonly #running = new Map<string, Running>();
+  readonly #pending = new Map<number, Outgoing>();
+  // Requests whose handlers answer later, by id (`1` and `"1"` are different keys).
+  readonly #running = new Map<Id, IncomingRequest>();
   readonly #cancelled = new Set<number>();
   readonly #pendingSlots: Slots;
   readonly #handlerSlots: Slots;
@@ -164,7 +124,15 @@ export class RpcPeer implements AsyncDisposable {
    * `timeout` ran out (the peer is then sent `$/cancelRequest`).
    * @throws {ConnectionClosedError} if the connection closes before the response.
    */
-  async request(method: string, params?: unknown, options: RequestOptions = {}): Promise<unknown> {
+  request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown> {
+    // The hot path: no options, a free slot, no async function.
+    if (options === undefined && this.#ended === undefined && this.#pendingSlots.tryAcquire()) {
+      return this.#call(method, params, undefined, undefined);
+    }
+    return this.#waitAndCall(method, params, options ?? {});
+  }
+
+  async #waitAndCall(method: string, params: unknown, options: RequestOptions): Promise<unknown> {
     const { signal, timeout } = options;
     signal?.throwIfAborted();
     if (this.#ended) throw this.#ended;
@@ -174,31 +142,52 @@ export class RpcPeer implements AsyncDisposable {
       if (this.#ended) throw this.#ended;
       throw new RpcError(REQUEST_CANCELLED, `${method}: cancelled (${String(signal!.reason)})`);
     }
+    return await this.#call(method, params, signal, timeout);
+  }
+
+  // Sends a request, its slot acquired; what settles it (the response, a cancel, the end of the
+  // connection, a failed send) also frees its slot.
+  #call(
+    method: string,
+    params: unknown,
+    signal: AbortSignal | undefined,
+    timeout: number | undefined,
+  ): Promise<unknown> {
     const id = ++this.#nextId;
-    const settled = Promise.withResolvers<unknown>();
-    // It may reject (a cancel, a close) while the request is still being sent.
-    settled.promise.catch(() => {});
-    this.#pending.set(id, { method, resolve: settled.resolve, reject: settled.reject });
-    const cancel = (reason: string) => {
-      if (!this.#pending.delete(id)) return;
-      this.#remember(id);
-      settled.reject(new RpcError(REQUEST_CANCELLED, `${method}: ${reason}`));
-      this.#send({ jsonrpc: "2.0", method: CANCEL_METHOD, params: { id } }).catch(() => {});
-    };
-    const onAbort = signal && (() => cancel(`cancelled (${String(signal.reason)})`));
-    if (onAbort) signal!.addEventListener("abort", onAbort, { once: true });
-    const timer = timeout === undefined
-      ? undefined
-      : setTimeout(() => cancel(`no response within ${timeout} ms`), timeout);
+    let text: string;
     try {
-      await this.#send(message(id, method, params));
-      return await settled.promise;
-    } finally {
-      this.#pending.delete(id);
-      clearTimeout(timer);
-      if (onAbort) signal!.removeEventListener("abort", onAbort);
+      text = JSON.stringify(message(id, method, params));
+    } catch (error) {
       this.#pendingSlots.release();
+      return Promise.reject(error);
     }
+    const call = new Outgoing(method);
+    this.#pending.set(id, call);
+    if (signal !== undefined || timeout !== undefined) {
+      call.watch(signal, timeout, (reason) => this.#cancel(id, call, reason));
+    }
+    this.#conn.send(text).then(undefined, (error) => {
+      if (this.#finish(id, call)) call.reject(error);
+    });
+    return call.promise;
+  }
+
+  // Rejects a request at once and tells the peer, which may still answer it (expected, not
+  // reported: see `#remember`).
+  #cancel(id: number, call: Outgoing, reason: string): void {
+    if (!this.#finish(id, call)) return;
+    this.#remember(id);
+    call.reject(new RpcError(REQUEST_CANCELLED, `${call.method}: ${reason}`));
+    this.#send({ jsonrpc: "2.0", method: CANCEL_METHOD, params: { id } }).catch(() => {});
+  }
+
+  // Takes a request out of those pending (false if it no longer is) and frees its slot.
+  #finish(id: number, call: Outgoing): boolean {
+    if (this.#pending.get(id) !== call) return false;
+    this.#pending.delete(id);
+    this.#pendingSlots.release();
+    call.unwatch();
+    return true;
   }
 
   /** Sends a notification (no response comes). Settles once the frame is accepted by `send`. */
@@ -259,7 +248,10 @@ export class RpcPeer implements AsyncDisposable {
   #end(why: ConnectionClosedError): void {
     if (this.#ended) return;
     this.#ended = why;
-    for (const pending of this.#pending.values()) pending.reject(why);
+    for (const call of this.#pending.values()) {
+      call.unwatch();
+      call.reject(why);
+    }
     this.#pending.clear();
     for (const running of this.#running.values()) running.abort(why);
     this.#running.clear();
@@ -347,7 +339,7 @@ export class RpcPeer implements AsyncDisposable {
       );
       return;
     }
-    this.#pending.delete(id as number);
+    this.#finish(id as number, pending);
     if ("error" in value) pending.reject(rpcErrorFrom(value.error));
     else pending.resolve(value.result);
   }
@@ -355,7 +347,7 @@ export class RpcPeer implements AsyncDisposable {
   #cancelIncoming(params: unknown): undefined {
     const id = (params as { id?: unknown } | undefined)?.id;
     if (typeof id !== "number" && typeof id !== "string") return;
-    this.#running.get(idKey(id))?.abort(
+    this.#running.get(id)?.abort(
       new RpcError(REQUEST_CANCELLED, "Request cancelled by the peer"),
     );
   }
@@ -377,65 +369,35 @@ export class RpcPeer implements AsyncDisposable {
     })();
   }
 
-  // Runs the handler (its slot acquired) and resolves with its response; the slot is freed when
-  // it answers or is cancelled (a handler that ignores its signal no longer holds a slot). The
-  // signal's AbortController is made only if the handler reads `signal`.
+  // Runs the handler (its slot acquired) and returns its response, or the promise of it. The
+  // slot is freed when it answers or is cancelled (a handler that ignores its signal no longer
+  // holds a slot). Only a request answered later is kept by id, for `$/cancelRequest`.
   #request(id: Id, method: string, params: unknown): Response | Promise<Response> {
-    const key = idKey(id);
-    let deliver: ((response: Response) => void) | undefined;
-    let answer: Response | undefined;
-    const settle = (response: Response) => {
-      if (answer !== undefined) return;
-      answer = response;
-      if (this.#running.get(key) === running) this.#running.delete(key);
-      this.#handlerSlots.release();
-      deliver?.(response);
-    };
-    let controller: AbortController | undefined;
-    let reason: unknown;
-    const running: Running = {
-      abort: (why) => {
-        if (answer !== undefined) return;
-        reason = why;
-        controller?.abort(why);
-        settle(failure(id, asRpcError(why)));
-      },
-    };
-    this.#running.set(key, running);
-    const context: RequestContext = {
-      get signal() {
-        if (controller === undefined) {
-          controller = new AbortController();
-          if (reason !== undefined) controller.abort(reason);
-        }
-        return controller.signal;
-      },
-      id,
+    const request = new IncomingRequest(id, this.#answerer);
+    const answer = request.run(
       method,
-      peer: this,
-    };
-    const handler = this.#handlers.get(method);
-    let result: unknown;
-    try {
-      if (handler !== undefined) result = handler(params, context);
-      else if (this.#fallback !== undefined) result = this.#fallback(method, params, context);
-      else throw new RpcError(METHOD_NOT_FOUND, `Method not found: ${method}`);
-    } catch (error) {
-      settle(failure(id, asRpcError(error)));
-      return answer!;
+      this.#handlers.get(method) ?? this.#fallbackFor(method),
+      params,
+    );
+    if (answer instanceof Promise && !request.answered) {
+      if (this.#ended) request.abort(this.#ended);
+      else this.#running.set(id, request);
     }
-    if (!isThenable(result)) {
-      settle({ jsonrpc: "2.0", id, result: result ?? null });
-      return answer!;
-    }
-    return new Promise<Response>((resolve) => {
-      deliver = resolve;
-      result.then(
-        (value) => settle({ jsonrpc: "2.0", id, result: value ?? null }),
-        (error) => settle(failure(id, asRpcError(error))),
-      );
-    });
+    return answer;
   }
+
+  #fallbackFor(method: string): Answering | undefined {
+    const fallback = this.#fallback;
+    return fallback && ((params, context) => fallback(method, params, context));
+  }
+
+  readonly #answerer: Answerer = {
+    peer: this,
+    finished: (request) => {
+      if (this.#running.get(request.id) === request) this.#running.delete(request.id);
+      this.#handlerSlots.release();
+    },
+  };
 
   async #reply(response: Response | Response[]): Promise<void> {
     if (this.#ended) return;
@@ -448,13 +410,6 @@ export class RpcPeer implements AsyncDisposable {
   }
 }
 
-type Response = Record<string, unknown>;
-
-/** A request being handled: `abort` cancels it (its signal, and a -32800 or closing answer). */
-interface Running {
-  abort(reason: unknown): void;
-}
-
 interface Answer {
   response: Promise<Response>;
 }
@@ -463,23 +418,8 @@ function answered(response: Response): Answer {
   return { response: Promise.resolve(response) };
 }
 
-// A response as JSON; a result JSON cannot carry (cyclic, or nested too deep for the stack) is
-// answered as -32603 instead.
-function serialize(response: Response): string {
-  try {
-    return JSON.stringify(response);
-  } catch (error) {
-    return JSON.stringify(failure(response.id as Id, asRpcError(error)));
-  }
-}
-
 const decoder = new TextDecoder();
 const ANSWERED = Promise.resolve();
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
-}
 
 function positive(option: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

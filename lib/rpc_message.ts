@@ -69,20 +69,6 @@ function isId(value: unknown): value is Id {
 }
 
 /**
- * A key telling ids apart by type too (`1` and `"1"` are different requests).
- *
- * @example
- * ```ts
- * import { assertNotEquals } from "@std/assert";
- * import { idKey } from "./rpc_message.ts";
- * assertNotEquals(idKey(1), idKey("1"));
- * ```
- */
-export function idKey(id: Id): string {
-  return typeof id === "string" ? `s${id}` : `n${id}`;
-}
-
-/**
  * A counting semaphore: `acquire` waits, in call order, while `limit` holders have not
  * released; `fail` rejects every waiter and every later `acquire`.
  *

@@ -5,12 +5,8 @@
  */
 
 import type { Listener } from "./api.ts";
-import {
-  type NotificationHandler,
-  type RequestHandler,
-  RpcPeer,
-  type RpcPeerOptions,
-} from "./rpc.ts";
+import { RpcPeer } from "./rpc.ts";
+import type { NotificationHandler, RequestHandler, RpcPeerOptions } from "./rpc_types.ts";
 
 /** Options of {@linkcode serve}: those of each {@linkcode RpcPeer}, and more. */
 export interface ServeOptions extends RpcPeerOptions {

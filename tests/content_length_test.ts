@@ -13,6 +13,7 @@ import {
   contentLengthHeaderBytes,
   findHeaderEnd,
   MAX_CONTENT_LENGTH_HEADER,
+  plainContentLength,
   writeContentLengthHeader,
 } from "../lib/content_length.ts";
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "./_assert.ts";
@@ -141,4 +142,40 @@ Deno.test("content-length: findHeaderEnd finds the blank line from where it was 
   assertEquals(findHeaderEnd(wire, 0), 10);
   assertEquals(findHeaderEnd(wire, 9), 10);
   assertEquals(findHeaderEnd(wire.subarray(0, 13), 0), -1);
+});
+
+Deno.test("content-length: the plain header is read in place; every other form as before", () => {
+  const at = (wire: string, offset = 0) => plainContentLength(bytes(wire), offset);
+  assertEquals(at("Content-Length: 12\r\n\r\n"), 12);
+  assertEquals(at("xxContent-Length: 0\r\n\r\n", 2), 0);
+  assertEquals(at(`Content-Length: ${"9".repeat(15)}\r\n\r\n`), 999_999_999_999_999);
+  // Anything else is left to the general parser, which reads or refuses it.
+  for (
+    const other of [
+      "content-length: 12\r\n\r\n", // another case
+      "Content-Length:  12\r\n\r\n", // another spacing
+      "Content-Length: 012\r\n\r\n", // a leading zero
+      "Content-Length: 12\r\nContent-Type: x\r\n\r\n", // another header
+      "Content-Length: -1\r\n\r\n",
+      "Content-Length: 12\r\n\r", // not all here yet
+      `Content-Length: ${"9".repeat(16)}\r\n\r\n`, // too long to be exact
+    ]
+  ) assertEquals(at(other), -1, other);
+  // Both paths give the same frames, cut anywhere: plain headers mixed with the other forms.
+  const wire = bytes(
+    "Content-Length: 2\r\n\r\nhicontent-length: 3\r\n\r\nabcContent-Length: 003\r\n\r\nxyz" +
+      "Content-Length: 0\r\n\r\nContent-Length: 1\r\nContent-Type: t\r\n\r\n!",
+  );
+  for (let cut = 1; cut < wire.length; cut++) {
+    const decoder = new FrameDecoder({ framing });
+    const frames: string[] = [];
+    for (const part of [wire.slice(0, cut), wire.slice(cut)]) {
+      decoder.push(part);
+      for (let frame; (frame = decoder.next()) !== undefined;) frames.push(text(frame));
+    }
+    assertEquals(frames, ["hi", "abc", "xyz", "", "!"], `cut at ${cut}`);
+  }
+  // A plain header over maxFrame gets the general path's refusal.
+  const error = refusal("Content-Length: 11\r\n\r\n", 10);
+  assert(error.message.includes("maxFrame") && error.cause instanceof FrameTooLargeError);
 });

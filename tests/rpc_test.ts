@@ -8,7 +8,8 @@
 
 import { Connection } from "../lib/connection.ts";
 import { ConnectionClosedError, ProtocolError } from "../lib/errors.ts";
-import { RpcPeer, type RpcPeerOptions } from "../lib/rpc.ts";
+import { RpcPeer } from "../lib/rpc.ts";
+import type { RpcPeerOptions } from "../lib/rpc_types.ts";
 import {
   INTERNAL_ERROR,
   INVALID_PARAMS,

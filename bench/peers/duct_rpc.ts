@@ -9,9 +9,9 @@
  *                                      warm-up, REPS times N calls of `echo`, INFLIGHT at once,
  *                                      64-byte params; prints {"samples":[calls/s each],
  *                                      "latencies":[…]} (each call's ms, INFLIGHT 1 only)
- *   duct_rpc.ts latency PATH N REPS    after one warm-up, REPS times in turn: N plain
- *                                      send+receive round trips of the bytes a call sends, then
- *                                      N single calls; prints {"plain":[…],"rpc":[…]} (ms each)
+ *   duct_rpc.ts latency PATH N REPS    after one warm-up, REPS times: N pairs of a plain
+ *                                      send+receive round trip of the bytes a call sends, then a
+ *                                      single call; prints {"plain":[…],"rpc":[…]} (ms each)
  *
  * @module
  */
@@ -69,15 +69,15 @@ if (mode === "server") {
   const request = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "echo", params: PARAMS });
   const plain: number[] = [];
   const rpc: number[] = [];
+  // One of each in turn, so that both see the same moments of a shared machine's load (blocks of
+  // thousands each were minutes apart in effect: their ratio swung by a third between runs).
   for (let rep = -1; rep < reps; rep++) {
     for (let i = 0; i < count; i++) {
-      const sent = performance.now();
+      let sent = performance.now();
       await conn.send(request);
       if (await conn.receive() === null) throw new Error("the plain echo server closed");
       if (rep >= 0) plain.push(performance.now() - sent);
-    }
-    for (let i = 0; i < count; i++) {
-      const sent = performance.now();
+      sent = performance.now();
       await peer.request("echo", PARAMS);
       if (rep >= 0) rpc.push(performance.now() - sent);
     }
