@@ -20,11 +20,11 @@ import {
   displayPayload,
   escapeName,
   LineWriter,
-  payloadFields,
   secondsText,
   textHeaderHint,
 } from "./cli/output.ts";
 import { stylerFor } from "./cli/style.ts";
+import { writePayloadEvent } from "./cli/json_event.ts";
 import { endpointNames, runMain } from "./cli/main.ts";
 import { PendingReplies } from "./cli/server_replies.ts";
 
@@ -133,16 +133,9 @@ function eventPrinter(out: LineWriter, json: boolean) {
       ),
     // Once per message: built directly, without the two closures of `emit`.
     message: (client: number, payload: Uint8Array) =>
-      out.line(
-        json
-          ? JSON.stringify({
-            event: "message",
-            client,
-            bytes: payload.length,
-            ...payloadFields(payload),
-          })
-          : `${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`,
-      ),
+      json
+        ? writePayloadEvent(out, { event: "message", client, bytes: payload.length }, payload)
+        : out.line(`${style("cyan", `client ${client}:`)} ${displayPayload(payload)}`),
     error: (client: number, message: string) =>
       report(
         () => ({ event: "error", client, message }),

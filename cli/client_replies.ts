@@ -6,6 +6,7 @@
  */
 
 import { type Connection, DuctError } from "../lib/mod.ts";
+import { writePayloadEvent } from "./json_event.ts";
 import { displayPayload, LineWriter, payloadFields } from "./output.ts";
 import { stylerFor } from "./style.ts";
 
@@ -200,6 +201,13 @@ export function replyPrinter(
   let lastLine = "";
   return (reply: Uint8Array): Promise<void> => {
     ledger.confirmed++;
+    if (json && reply.length > REMEMBERED_REPLY) {
+      // Large: rendered piece by piece, never remembered.
+      lastSize = -1;
+      const written = writePayloadEvent(out, { event: "reply" }, reply);
+      ledger.update();
+      return written;
+    }
     if (!sameBytes(reply, last, lastSize)) {
       lastLine = json
         ? JSON.stringify({ event: "reply", ...payloadFields(reply) })
