@@ -308,6 +308,18 @@ const KERNEL32 = {
     result: "i32",
   },
   CloseHandle: { parameters: ["pointer" /* hObject */], result: "i32" },
+  // Only its lpTotalBytesAvail is used: whether more messages wait in the pipe (never blocks).
+  PeekNamedPipe: {
+    parameters: [
+      "pointer", // hNamedPipe
+      "pointer", // lpBuffer
+      "u32", // nBufferSize
+      "pointer", // lpBytesRead
+      "buffer", // lpTotalBytesAvail
+      "pointer", // lpBytesLeftThisMessage
+    ],
+    result: "i32",
+  },
   CreateIoCompletionPort: {
     parameters: [
       "pointer", // FileHandle
