@@ -132,7 +132,8 @@ Deno.test({
     "client on a terminal: --reconnect's notes start on a line of their own, then the prompt again",
   ignore: IS_WINDOWS,
   async fn() {
-    const server = await Server.start();
+    // Disposed, so that the socket file the killed server leaves is removed.
+    await using server = await Server.start();
     const { output, status } = await onTerminal(
       ["--name", server.name, "--reconnect", "--timeout", "0.2"],
       [
