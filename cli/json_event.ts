@@ -9,6 +9,7 @@
  */
 
 import { isUtf8 } from "node:buffer";
+import { concat } from "../lib/framing.ts";
 import type { LineWriter } from "./output.ts";
 
 /** Payloads from this size on are rendered piece by piece. */
@@ -85,7 +86,6 @@ export function payloadEventBytes(
   // Pieces end on a character boundary, so that no surrogate pair is split between two
   // `JSON.stringify` calls (which would escape each half instead of writing the pair).
   const parts: Uint8Array[] = [head];
-  let size = head.length + tail.length;
   for (let start = 0; start < payload.length;) {
     let end = Math.min(start + PIECE, payload.length);
     for (let back = 0; back < UTF8_MAX_BYTES && end < payload.length; back++) {
@@ -93,17 +93,9 @@ export function payloadEventBytes(
       end--;
     }
     const quoted = JSON.stringify(strictDecoder.decode(payload.subarray(start, end)));
-    const part = encoder.encode(quoted.slice(1, -1));
-    parts.push(part);
-    size += part.length;
+    parts.push(encoder.encode(quoted.slice(1, -1)));
     start = end;
   }
   parts.push(tail);
-  const line = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    line.set(part, at);
-    at += part.length;
-  }
-  return line;
+  return concat(parts);
 }

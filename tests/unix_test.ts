@@ -44,7 +44,10 @@ Deno.test({
     withDir(async (dir) => {
       const path = `${dir}/busy.sock`;
       await using listener = await listen({ name: path, maxClients: 2 });
-      const clients = await Promise.all([1, 2, 3].map(() => connect({ name: path })));
+      // One after another: the kernel queues them, and accept takes them, in this order (connects
+      // made at once reach the queue in any order, and the test would wait on the wrong client).
+      const clients: Connection[] = [];
+      for (let i = 0; i < 3; i++) clients.push(await connect({ name: path }));
       const first = (await listener.accept())!;
       const second = (await listener.accept())!;
       let thirdAccepted = false;

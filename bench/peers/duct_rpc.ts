@@ -17,6 +17,7 @@
  */
 
 import { connect, type Connection, listen, RpcPeer, serve } from "../../lib/mod.ts";
+import { timeCalls } from "./_rpc_calls.mjs";
 
 const FRAMING = "content-length";
 /** 64 bytes of JSON, `{"x":"xxx…"}`: the params vscode-jsonrpc's driver sends. */
@@ -41,24 +42,8 @@ if (mode === "server") {
 } else if (mode === "bench") {
   const [count, inFlight, reps = 1] = rest.map(Number);
   const peer = new RpcPeer(await connect({ name: path, framing: FRAMING }));
-  const samples: number[] = [];
-  const latencies: number[] = [];
-  // One discarded warm-up run, then `reps` measured ones.
-  for (let rep = -1; rep < reps; rep++) {
-    let next = 0;
-    const start = performance.now();
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        const sent = performance.now();
-        await peer.request("echo", PARAMS);
-        if (inFlight === 1 && rep >= 0) latencies.push(performance.now() - sent);
-      }
-    };
-    await Promise.all(Array.from({ length: inFlight }, worker));
-    if (rep >= 0) samples.push(count / ((performance.now() - start) / 1000));
-  }
-  console.log(JSON.stringify({ samples, latencies }));
+  const timed = await timeCalls(() => peer.request("echo", PARAMS), count, inFlight, reps);
+  console.log(JSON.stringify(timed));
   await peer.close();
   Deno.exit(0);
 } else if (mode === "latency") {

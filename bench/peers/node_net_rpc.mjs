@@ -10,6 +10,7 @@
 import net from "node:net";
 import { once } from "node:events";
 import process from "node:process";
+import { timeCalls } from "./_rpc_calls.mjs";
 
 const PARAMS = { x: "x".repeat(56) };
 const HEADER_END = Buffer.from("\r\n\r\n");
@@ -84,24 +85,7 @@ if (mode === "server") {
       waiting.set(id, resolve);
       writeMessage(socket, { jsonrpc: "2.0", id, method: "echo", params: PARAMS });
     });
-  const samples = [];
-  const latencies = [];
-  // One discarded warm-up run, then `reps` measured ones.
-  for (let rep = -1; rep < reps; rep++) {
-    let next = 0;
-    const start = performance.now();
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        const sent = performance.now();
-        await call();
-        if (inFlight === 1 && rep >= 0) latencies.push(performance.now() - sent);
-      }
-    };
-    await Promise.all(Array.from({ length: inFlight }, worker));
-    if (rep >= 0) samples.push(count / ((performance.now() - start) / 1000));
-  }
-  const line = JSON.stringify({ samples, latencies }) + "\n";
+  const line = JSON.stringify(await timeCalls(call, count, inFlight, reps)) + "\n";
   // Exits once its output is written: a pipe takes a long line in several writes.
   process.stdout.write(line, () => process.exit(0));
 } else {

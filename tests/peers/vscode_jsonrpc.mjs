@@ -17,6 +17,7 @@
 import { createRequire } from "node:module";
 import net from "node:net";
 import process from "node:process";
+import { timeCalls } from "../../bench/peers/_rpc_calls.mjs";
 
 const require = createRequire(new URL("../../bench/.peers/package.json", import.meta.url));
 const rpc = require("vscode-jsonrpc/node");
@@ -92,26 +93,10 @@ if (mode === "client") {
   const conn = over(await connectTo(path));
   conn.listen();
   const params = { x: "x".repeat(56) }; // 64 bytes of JSON: {"x":"xxx…"}
-  const samples = [];
-  const latencies = [];
-  // One discarded warm-up run, then `reps` measured ones.
-  for (let rep = -1; rep < reps; rep++) {
-    let next = 0;
-    const start = performance.now();
-    const worker = async () => {
-      while (next < count) {
-        next++;
-        const sent = performance.now();
-        await conn.sendRequest("echo", params);
-        if (inFlight === 1 && rep >= 0) latencies.push(performance.now() - sent);
-      }
-    };
-    await Promise.all(Array.from({ length: inFlight }, worker));
-    if (rep >= 0) samples.push(count / ((performance.now() - start) / 1000));
-  }
+  const timed = await timeCalls(() => conn.sendRequest("echo", params), count, inFlight, reps);
   conn.dispose();
   // A pipe's stdout is written asynchronously: exit once all of it is out.
-  process.stdout.write(JSON.stringify({ samples, latencies }) + "\n", () => process.exit(0));
+  process.stdout.write(JSON.stringify(timed) + "\n", () => process.exit(0));
 } else {
   console.error(`usage: vscode_jsonrpc.mjs client|server|bench PATH …`);
   process.exit(64);
