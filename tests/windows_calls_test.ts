@@ -88,9 +88,9 @@ function clientCode(name: string): string {
 
 /**
  * The Win32 calls of one round trip, per side: one `NtWriteFile`, which completes at once (no
- * packet), one `NtReadFile`, which either finds the reply already there or waits in the kernel
- * and completes through the port's waiter, and one `PeekNamedPipe` after it (are more messages
- * waiting, to be taken by the same read? none here): looks at the port from the event loop's thread
+ * packet), and one `NtReadFile`, which either finds the reply already there (and then looks with
+ * `PeekNamedPipe` for more messages waiting behind it, to take them in the same read) or waits in
+ * the kernel and completes through the port's waiter: looks at the port from the event loop's thread
  * (`GetQueuedCompletionStatusExNow`, zero timeout) for up to a millisecond, then at most one
  * blocking `GetQueuedCompletionStatusEx` on Deno's pool. Nothing else: statuses of successful
  * operations are not translated through `RtlNtStatusToDosError`, and no `GetLastError` follows an
@@ -103,17 +103,16 @@ function checkSide(side: string, calls: Record<string, number>): void {
     GetQueuedCompletionStatusExNow: _looks,
     ...io
   } = calls;
-  assertEquals(
-    io,
-    { NtReadFile: 1, NtWriteFile: 1, PeekNamedPipe: 1 },
-    `${side}: ${JSON.stringify(calls)}`,
-  );
+  const { PeekNamedPipe: peeks = 0, ...transfers } = io;
+  assertEquals(transfers, { NtReadFile: 1, NtWriteFile: 1 }, `${side}: ${JSON.stringify(calls)}`);
+  // Only a read that finds its reply already waiting looks for more behind it.
+  assert(peeks <= 1, `${side} peeked ${peeks} times a trip: ${JSON.stringify(calls)}`);
   assert(waits <= 1, `${side} blocked ${waits} times a trip: ${JSON.stringify(calls)}`);
 }
 
 Deno.test({
   name:
-    "windows calls: a 64-byte round trip makes one write, one read, one peek and at most one blocking wait a side",
+    "windows calls: a 64-byte round trip makes one write, one read and at most one peek and one blocking wait a side",
   ignore,
   async fn() {
     const name = uniqueName("calls");

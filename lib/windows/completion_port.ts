@@ -73,6 +73,11 @@ export interface Completion {
   error: number;
   /** Bytes transferred. */
   bytes: number;
+  /**
+   * Whether it completed inside `submit` (a read that found its data already waiting), rather
+   * than in the kernel later.
+   */
+  atOnce?: boolean;
 }
 
 /** The `OVERLAPPED` of one operation, as the `Nt…` calls take it. */
@@ -282,7 +287,7 @@ export class CompletionPort {
       this.#settledAtOnce++;
     }
     this.#free.push(slot);
-    return Promise.resolve({ error: dosError(status), bytes });
+    return Promise.resolve({ error: dosError(status), bytes, atOnce: !failed });
   }
 
   #take(): Slot {

@@ -40,9 +40,9 @@ const NO_BYTES = new Uint8Array(new ArrayBuffer(1));
  * the kernel for the next one. (libuv waits with a zero-byte read instead, so that an idle pipe
  * pins no buffer; that costs a second system call and a second completion for every message, and
  * duct's idle connections read with a 4 KiB buffer.) `ERROR_MORE_DATA` just means the rest of the
- * message follows in the next read. A read that got a whole message also takes the messages
- * already waiting behind it (`PeekNamedPipe`), as far as its buffer goes, so that reading is a
- * byte stream's. Closing cancels what is pending, waits for every cancelled completion, and only
+ * message follows in the next read. A read that found a whole message already waiting also takes
+ * the messages waiting behind it (`PeekNamedPipe`), as far as its buffer goes, so that a backlog
+ * is read as a byte stream's would be. Closing cancels what is pending, waits for every cancelled completion, and only
  * then closes the handle.
  *
  * Half-close: pipes have none, so `closeWrite` sends a zero-length message, and a zero-length
@@ -118,7 +118,13 @@ export class PipeConn implements ByteConn {
       return null;
     }
     let filled = result.bytes;
-    if (result.error === ERROR_SUCCESS) filled = await this.#drain(target, filled, buffer.length);
+    // Only a read that found its message already waiting looks for more: one that waited in the
+    // kernel got the message that just came (a round trip's reply), and a look costs a call
+    // (under Wine about 90 µs, a `wineserver` request). A backlog shows itself as reads that
+    // complete at once, so it is drained from the next read on.
+    if (result.error === ERROR_SUCCESS && result.atOnce === true) {
+      filled = await this.#drain(target, filled, buffer.length);
+    }
     if (target.length <= REUSE_UP_TO) this.#readBuffer = target;
     buffer.set(target.subarray(0, filled));
     return filled;
@@ -128,9 +134,12 @@ export class PipeConn implements ByteConn {
   // waiting. Without this, a peer's small writes each cost a read and a wake-up, and an exchange
   // of many requests in flight, once split into one message per write, never merged again (100
   // JSON-RPC calls in flight ran at 4 k calls/s under Wine; bench/README.md, "JSON-RPC"). Takes
-  // the whole messages already waiting, as far as `limit`; returns the bytes in `target`.
+  // the whole messages already waiting, as far as `limit`; returns the bytes in `target`. One look
+  // says how many bytes wait; their reads complete at once, and what comes later waits for the
+  // next read.
   async #drain(target: Uint8Array<ArrayBuffer>, filled: number, limit: number): Promise<number> {
-    while (filled < limit && !this.#closed && this.#waiting() > 0) {
+    let waiting = this.#waiting();
+    while (waiting > 0 && filled < limit && !this.#closed) {
       const more = await this.#start(ntRead(this.#handle, target.subarray(filled, limit)));
       if (more.error === ERROR_SUCCESS && more.bytes === 0) {
         // The peer's closeWrite, after what it wrote: the next read ends the stream.
@@ -143,6 +152,7 @@ export class PipeConn implements ByteConn {
         break;
       }
       filled += more.bytes;
+      waiting -= more.bytes;
       if (more.error === ERROR_MORE_DATA) break;
     }
     return filled;
