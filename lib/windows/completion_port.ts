@@ -47,7 +47,6 @@ import {
   ERROR_ABANDONED_WAIT_0,
   ERROR_MORE_DATA,
   ERROR_SUCCESS,
-  FSCTL_PIPE_LISTEN,
   INFINITE,
   INVALID_HANDLE_VALUE,
   kernel32Symbols,
@@ -91,8 +90,8 @@ export interface IoSlot {
 /**
  * One overlapped operation: the handle it runs on, a function that starts it with the given
  * `OVERLAPPED` and returns the NTSTATUS of the `Nt…` call, and the buffers the kernel uses until
- * it completes (kept referenced until then). Build one with {@linkcode ntRead},
- * {@linkcode ntWrite} or {@linkcode ntListen}.
+ * it completes (kept referenced until then). Build one with `ntRead`, `ntWrite` or `ntListen`
+ * (`nt_io.ts`).
  */
 export interface IoRequest {
   handle: Deno.PointerValue;
@@ -140,7 +139,8 @@ const FALSE = 0;
  *
  * @example
  * ```ts ignore
- * import { completionPort, ntRead } from "./completion_port.ts";
+ * import { completionPort } from "./completion_port.ts";
+ * import { ntRead } from "./nt_io.ts";
  * const port = completionPort();
  * port.associate(handle);
  * const { error, bytes } = await port.submit(ntRead(handle, buffer));
@@ -439,89 +439,4 @@ let shared: CompletionPort | undefined;
  */
 export function completionPort(): CompletionPort {
   return shared ??= new CompletionPort();
-}
-
-/**
- * A read of one pipe message (or its next part) into `buffer`, as `NtReadFile`.
- *
- * @example
- * ```ts ignore
- * import { completionPort, ntRead } from "./completion_port.ts";
- * const { error, bytes } = await completionPort().submit(ntRead(handle, buffer));
- * ```
- */
-export function ntRead(handle: Deno.PointerValue, buffer: Uint8Array<ArrayBuffer>): IoRequest {
-  return ntTransfer("NtReadFile", handle, buffer, buffer.length);
-}
-
-/**
- * A write of `buffer` as one pipe message, as `NtWriteFile`.
- *
- * @example
- * ```ts ignore
- * import { completionPort, ntWrite } from "./completion_port.ts";
- * const { error, bytes } = await completionPort().submit(ntWrite(handle, data));
- * ```
- */
-export function ntWrite(
-  handle: Deno.PointerValue,
-  buffer: Uint8Array<ArrayBuffer>,
-  length = buffer.length,
-): IoRequest {
-  return ntTransfer("NtWriteFile", handle, buffer, length);
-}
-
-// `length` bytes of `buffer` read or written by `call`, overlapped on the port.
-function ntTransfer(
-  call: "NtReadFile" | "NtWriteFile",
-  handle: Deno.PointerValue,
-  buffer: Uint8Array<ArrayBuffer>,
-  length: number,
-): IoRequest {
-  return {
-    handle,
-    keepAlive: buffer,
-    start: (io) =>
-      ntdllSymbols()[call](
-        handle,
-        null,
-        null,
-        io.overlapped,
-        io.overlapped,
-        buffer,
-        length,
-        io.offset,
-        null,
-      ),
-  };
-}
-
-/**
- * A wait for a client on a server instance, as `ConnectNamedPipe` sends it:
- * `NtFsControlFile(FSCTL_PIPE_LISTEN)`. A client that came first gives `STATUS_PIPE_CONNECTED`
- * (`ERROR_PIPE_CONNECTED`), one that came and went `STATUS_PIPE_CLOSING` (`ERROR_NO_DATA`).
- *
- * @example
- * ```ts ignore
- * import { completionPort, ntListen } from "./completion_port.ts";
- * const { error } = await completionPort().submit(ntListen(handle));
- * ```
- */
-export function ntListen(handle: Deno.PointerValue): IoRequest {
-  return {
-    handle,
-    start: (io) =>
-      ntdllSymbols().NtFsControlFile(
-        handle,
-        null,
-        null,
-        io.overlapped,
-        io.overlapped,
-        FSCTL_PIPE_LISTEN,
-        null,
-        0,
-        null,
-        0,
-      ),
-  };
 }

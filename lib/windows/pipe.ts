@@ -6,13 +6,8 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import {
-  type Completion,
-  completionPort,
-  type IoRequest,
-  ntRead,
-  ntWrite,
-} from "./completion_port.ts";
+import { type Completion, completionPort, type IoRequest } from "./completion_port.ts";
+import { ntRead, ntWrite } from "./nt_io.ts";
 import type { ByteConn } from "../transport.ts";
 import { ERROR_MORE_DATA, ERROR_OPERATION_ABORTED, ERROR_SUCCESS, kernel32Symbols } from "./ffi.ts";
 import { isPeerGone, win32Error } from "./errors.ts";

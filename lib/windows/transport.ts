@@ -7,7 +7,8 @@
  */
 
 import { AddressInUseError, ConnectionClosedError, ConnectTimeoutError } from "../errors.ts";
-import { completionPort, ntListen } from "./completion_port.ts";
+import { completionPort } from "./completion_port.ts";
+import { ntListen } from "./nt_io.ts";
 import type {
   ByteConn,
   ByteListener,
