@@ -24,13 +24,7 @@ import {
   RpcError,
   rpcErrorFrom,
 } from "./rpc_errors.ts";
-import {
-  type Answerer,
-  type Answering,
-  IncomingRequest,
-  type Response,
-  serialize,
-} from "./rpc_incoming.ts";
+import { type Answerer, IncomingRequest, type Response, serialize } from "./rpc_incoming.ts";
 import {
   asDuct,
   classify,
@@ -386,7 +380,7 @@ export class RpcPeer implements AsyncDisposable {
     return answer;
   }
 
-  #fallbackFor(method: string): Answering | undefined {
+  #fallbackFor(method: string): RequestHandler | undefined {
     const fallback = this.#fallback;
     return fallback && ((params, context) => fallback(method, params, context));
   }

@@ -9,7 +9,7 @@
 import { METHOD_NOT_FOUND, RpcError } from "./rpc_errors.ts";
 import { asRpcError, failure, type Id } from "./rpc_message.ts";
 import type { RpcPeer } from "./rpc.ts";
-import type { RequestContext } from "./rpc_types.ts";
+import type { RequestContext, RequestHandler } from "./rpc_types.ts";
 
 /** A response object, as sent. */
 export type Response = Record<string, unknown>;
@@ -21,9 +21,6 @@ export interface Answerer {
   /** Called once, when the request has its response (answered or cancelled). */
   finished(request: IncomingRequest): void;
 }
-
-/** A handler or fallback, as `IncomingRequest.run` calls it. */
-export type Answering = (params: unknown, context: RequestContext) => unknown;
 
 /**
  * One request being answered: {@linkcode IncomingRequest.run} calls its handler, and
@@ -74,7 +71,7 @@ export class IncomingRequest {
    */
   run(
     method: string,
-    handler: Answering | undefined,
+    handler: RequestHandler | undefined,
     params: unknown,
   ): Response | Promise<Response> {
     let result: unknown;

@@ -101,28 +101,29 @@ export class PipeConn implements ByteConn {
     this.#readBuffer = undefined;
     // Never more than the caller asked for: the rest of the message stays in the pipe.
     const result = await this.#start(ntRead(this.#handle, target.subarray(0, buffer.length)));
-    // ERROR_MORE_DATA: a full buffer, and the rest of the message is still in the pipe.
-    if (result.error !== ERROR_SUCCESS && result.error !== ERROR_MORE_DATA) {
+    try {
+      // ERROR_MORE_DATA: a full buffer, and the rest of the message is still in the pipe.
+      if (result.error !== ERROR_SUCCESS && result.error !== ERROR_MORE_DATA) {
+        return this.#readFailed(result);
+      }
+      if (result.bytes === 0 && result.error === ERROR_SUCCESS) {
+        // A zero-length message: the peer's closeWrite.
+        this.#ended = true;
+        return null;
+      }
+      let filled = result.bytes;
+      // Only a read that found its message already waiting looks for more: one that waited in
+      // the kernel got the message that just came (a round trip's reply), and a look costs a
+      // call (under Wine about 90 µs, a `wineserver` request). A backlog shows itself as reads
+      // that complete at once, so it is drained from the next read on.
+      if (result.error === ERROR_SUCCESS && result.atOnce === true) {
+        filled = await this.#drain(target, filled, buffer.length);
+      }
+      buffer.set(target.subarray(0, filled));
+      return filled;
+    } finally {
       if (target.length <= REUSE_UP_TO) this.#readBuffer = target;
-      return this.#readFailed(result);
     }
-    if (result.bytes === 0 && result.error === ERROR_SUCCESS) {
-      // A zero-length message: the peer's closeWrite.
-      if (target.length <= REUSE_UP_TO) this.#readBuffer = target;
-      this.#ended = true;
-      return null;
-    }
-    let filled = result.bytes;
-    // Only a read that found its message already waiting looks for more: one that waited in the
-    // kernel got the message that just came (a round trip's reply), and a look costs a call
-    // (under Wine about 90 µs, a `wineserver` request). A backlog shows itself as reads that
-    // complete at once, so it is drained from the next read on.
-    if (result.error === ERROR_SUCCESS && result.atOnce === true) {
-      filled = await this.#drain(target, filled, buffer.length);
-    }
-    if (target.length <= REUSE_UP_TO) this.#readBuffer = target;
-    buffer.set(target.subarray(0, filled));
-    return filled;
   }
 
   // Message mode hands out one message per read, where a byte stream's read takes every byte
