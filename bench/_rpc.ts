@@ -9,7 +9,9 @@
  * @module
  */
 
-import type { Target } from "./_report.ts";
+import { fromFileUrl } from "@std/path";
+import { median, type Target } from "./_report.ts";
+import { spawnDriver } from "./_spawn.ts";
 
 /** Sizes of the RPC part of one run. */
 export interface RpcSizes {
@@ -210,54 +212,32 @@ function percentiles(ms: number[]): { p50: number; p99: number; calls: number } 
   return { p50: at(0.5), p99: at(0.99), calls: sorted.length };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 /** Longest a client may run before its figure is given up. */
 const CLIENT_TIMEOUT_MS = 120_000;
+/** Longest a server may take to say it listens. */
+const READY_TIMEOUT_MS = 30_000;
+const ENV = { NO_COLOR: "1" };
 
 async function runClient(command: string[]): Promise<Record<string, unknown>> {
-  const { success, stdout, stderr } = await new Deno.Command(command[0], {
-    args: command.slice(1),
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
-  }).output();
-  const text = new TextDecoder().decode(stdout).trim();
-  if (!success) {
-    throw new Error(`${command.at(-4)} failed: ${new TextDecoder().decode(stderr).trim()}`);
+  const child = spawnDriver(command, ENV, label(command));
+  try {
+    return await child.next(CLIENT_TIMEOUT_MS);
+  } finally {
+    await child.stop();
   }
-  return JSON.parse(text.slice(text.lastIndexOf("\n") + 1));
 }
 
 async function startServer(command: string[]): Promise<{ stop(): Promise<void> }> {
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
-    env: { NO_COLOR: "1" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`the RPC server ${command.at(-2)} exited before listening`);
-    text += value;
-  }
-  return {
-    async stop() {
-      await child.stdin.close().catch(() => {});
-      await reader.cancel().catch(() => {});
-      await child.status;
-    },
-  };
+  const child = spawnDriver(command, ENV, label(command));
+  await child.next(READY_TIMEOUT_MS);
+  return { stop: () => child.stop() };
+}
+
+// The driver and its arguments, for errors.
+function label(command: string[]): string {
+  return command.slice(command.findIndex((arg) => /\.(ts|mjs)$/.test(arg))).join(" ");
 }
 
 function here(relative: string): string {
-  const path = decodeURIComponent(new URL(relative, import.meta.url).pathname);
-  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
+  return fromFileUrl(new URL(relative, import.meta.url));
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { fromFileUrl } from "@std/path";
 import type { ClientParams, Peer, ServerParams } from "./_plan.ts";
 
 /** Longest a client may take before it is killed and the peer's figure is given up. */
@@ -117,21 +118,39 @@ export function startIdle(
   return { next: () => child.next(CLIENT_TIMEOUT_MS), stop: () => child.stop() };
 }
 
-interface Child {
+/** A driver process that answers in lines of JSON on stdout (see {@linkcode spawnDriver}). */
+export interface Child {
+  /** The next line of JSON it prints; kills it if none comes within `timeout` ms. */
   next(timeout: number): Promise<Record<string, unknown>>;
+  /** Writes `text` to its stdin. */
   send(text: string): Promise<void>;
+  /** Closes its stdin and waits for it to exit. */
   stop(): Promise<void>;
 }
 
 function spawn(runtimes: Runtimes, peer: Peer, args: string[]): Child {
   const driver = new URL(`./peers/${peer.driver}`, import.meta.url);
   const script = driver.protocol === "file:" ? fromFileUrl(driver) : driver.href;
-  const [command, runtimeArgs] = peer.runtime === "deno"
-    ? [runtimes.deno, ["run", "--allow-all", "--quiet", "--no-lock", script]]
-    : [runtimes.node ?? "node", [script]];
-  const process = new Deno.Command(command, {
-    args: [...runtimeArgs, ...args],
-    env: runtimes.env,
+  const command = peer.runtime === "deno"
+    ? [runtimes.deno, "run", "--allow-all", "--quiet", "--no-lock", script]
+    : [runtimes.node ?? "node", script];
+  return spawnDriver([...command, ...args], runtimes.env, `${peer.id} ${args[0]} ${args[1]}`);
+}
+
+/**
+ * Starts `command` with `env`; `label` names it in errors, which end with its last stderr.
+ *
+ * @example
+ * ```ts ignore
+ * const child = spawnDriver(["deno", "run", "-A", "peers/duct_rpc.ts", "bench", path], {}, "duct");
+ * console.log(await child.next(60_000));
+ * await child.stop();
+ * ```
+ */
+export function spawnDriver(command: string[], env: Record<string, string>, label: string): Child {
+  const process = new Deno.Command(command[0], {
+    args: command.slice(1),
+    env,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -144,7 +163,7 @@ function spawn(runtimes: Runtimes, peer: Peer, args: string[]): Child {
   ).catch(() => {});
   let stopped = false;
   const failure = (what: string) =>
-    new Error(`${peer.id} ${args[0]} ${args[1]}: ${what}${stderr ? `\n${stderr.trim()}` : ""}`);
+    new Error(`${label}: ${what}${stderr ? `\n${stderr.trim()}` : ""}`);
   return {
     async next(timeout) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -195,10 +214,4 @@ async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<st
     rest = parts.pop() ?? "";
     for (const part of parts) if (part.trim() !== "") yield part;
   }
-}
-
-function fromFileUrl(url: URL): string {
-  const path = decodeURIComponent(url.pathname);
-  // file:///C:/x on Windows is C:/x; file:///tmp/x elsewhere is /tmp/x.
-  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
 }

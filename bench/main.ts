@@ -15,6 +15,7 @@
  * @module
  */
 
+import { fromFileUrl } from "@std/path";
 import { parseArgs, UsageError } from "../cli/args.ts";
 import { EXIT_USAGE } from "../cli/exit_codes.ts";
 import { installPeers, PEERS_FOLDER } from "./_install.ts";
@@ -320,11 +321,6 @@ async function describeMachine() {
     memoryMiB: memory,
     loadAverage: load,
   };
-}
-
-function fromFileUrl(url: URL): string {
-  const path = decodeURIComponent(url.pathname);
-  return Deno.build.os === "windows" ? path.slice(1).replaceAll("/", "\\") : path;
 }
 
 if (import.meta.main) Deno.exit(await main());
